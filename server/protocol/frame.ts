@@ -58,7 +58,7 @@ export function parsePayload(payload: Uint8Array): Frame {
  * After an error the decoder is poisoned: the stream has lost its framing and must be closed.
  */
 export class FrameDecoder {
-  private buffer = new Uint8Array(0);
+  private buffer: Uint8Array = new Uint8Array(0);
   private failed: FrameError | null = null;
 
   /** Bytes received but not yet part of a complete frame. */
