@@ -56,50 +56,95 @@ export function parsePayload(payload: Uint8Array): Frame {
  * push() returns every frame completed by the chunk; it throws FrameError as soon as a header
  * announces a bad length (before any body byte arrives) or a body is not a JSON object.
  * After an error the decoder is poisoned: the stream has lost its framing and must be closed.
+ *
+ * Frames that lie whole inside one chunk are parsed in place (no copy). Only a frame cut by a
+ * chunk boundary is copied, once, into a buffer of exactly its size: the caller may reuse its
+ * chunk after push() returns.
  */
 export class FrameDecoder {
-  private buffer: Uint8Array = new Uint8Array(0);
+  private readonly header = new Uint8Array(HEADER_BYTES);
+  private headerFilled = 0;
+  private body: Uint8Array | null = null;
+  private bodyFilled = 0;
   private failed: FrameError | null = null;
 
   /** Bytes received but not yet part of a complete frame. */
   get pending(): number {
-    return this.buffer.length;
+    return this.body ? HEADER_BYTES + this.bodyFilled : this.headerFilled;
   }
 
   push(chunk: Uint8Array): Frame[] {
-    if (this.failed) throw this.failed;
-    this.buffer = this.buffer.length === 0 ? chunk.slice() : concat(this.buffer, chunk);
     const frames: Frame[] = [];
-    let offset = 0;
+    this.decode(chunk, (frame) => frames.push(frame));
+    return frames;
+  }
+
+  /**
+   * Like push(), but hands each frame to `onFrame` as soon as it is complete, so the frames
+   * before a bad one in the same chunk are not lost when the bad one throws.
+   */
+  decode(chunk: Uint8Array, onFrame: (frame: Frame) => void): void {
+    if (this.failed) throw this.failed;
     try {
-      while (this.buffer.length - offset >= HEADER_BYTES) {
-        const length = readLength(this.buffer, offset);
-        if (this.buffer.length - offset - HEADER_BYTES < length) break;
-        const start = offset + HEADER_BYTES;
-        frames.push(parsePayload(this.buffer.subarray(start, start + length)));
-        offset = start + length;
-      }
+      this.consume(chunk, onFrame);
     } catch (err) {
-      this.failed = err as FrameError;
+      if (err instanceof FrameError) this.failed = err;
       throw err;
     }
-    this.buffer = this.buffer.subarray(offset);
-    return frames;
+  }
+
+  private consume(chunk: Uint8Array, onFrame: (frame: Frame) => void): void {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.body) {
+        // Finish a frame that an earlier chunk started.
+        const n = Math.min(chunk.length - offset, this.body.length - this.bodyFilled);
+        this.body.set(chunk.subarray(offset, offset + n), this.bodyFilled);
+        this.bodyFilled += n;
+        offset += n;
+        if (this.bodyFilled === this.body.length) {
+          const body = this.body;
+          this.body = null;
+          this.bodyFilled = 0;
+          onFrame(parsePayload(body));
+        }
+        continue;
+      }
+      if (this.headerFilled === 0 && chunk.length - offset >= HEADER_BYTES) {
+        const length = readLength(chunk, offset);
+        const start = offset + HEADER_BYTES;
+        if (chunk.length - start >= length) {
+          offset = start + length;
+          onFrame(parsePayload(chunk.subarray(start, offset)));
+        } else {
+          this.startBody(length);
+          offset = start;
+        }
+        continue;
+      }
+      // A header cut by the chunk boundary: collect its bytes one chunk at a time.
+      const n = Math.min(chunk.length - offset, HEADER_BYTES - this.headerFilled);
+      this.header.set(chunk.subarray(offset, offset + n), this.headerFilled);
+      this.headerFilled += n;
+      offset += n;
+      if (this.headerFilled === HEADER_BYTES) {
+        this.headerFilled = 0;
+        this.startBody(readLength(this.header, 0));
+      }
+    }
+  }
+
+  private startBody(length: number): void {
+    this.body = new Uint8Array(length);
+    this.bodyFilled = 0;
   }
 }
 
 function readLength(buf: Uint8Array, offset: number): number {
-  const length = new DataView(buf.buffer, buf.byteOffset + offset, HEADER_BYTES).getUint32(0, false);
+  const length = ((buf[offset]! << 24) >>> 0) + (buf[offset + 1]! << 16) + (buf[offset + 2]! << 8) + buf[offset + 3]!;
   if (length === 0) throw new FrameError('zero_length', 'frame length 0: a frame holds at least its type byte');
   if (length > MAX_FRAME_LENGTH) {
     throw new FrameError('too_long', `frame length ${length} exceeds the limit of ${MAX_FRAME_LENGTH}`);
   }
   return length;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }

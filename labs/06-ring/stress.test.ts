@@ -1,0 +1,82 @@
+// Stage 06 graders, part 2: real threads. Several producer workers, one consumer on the main
+// thread (the reactor), a million messages, and an event loop that must keep ticking.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Worker } from 'node:worker_threads';
+import { startProducers } from '#stage/06-ring/producers.ts';
+
+let workers: Worker[] = [];
+afterEach(async () => {
+  await Promise.all(workers.map((w) => w.terminate()));
+  workers = [];
+});
+
+/** Counts timer ticks and the longest gap between two, to see whether the loop stayed free. */
+function watchLoop(periodMs: number) {
+  let last = performance.now();
+  let maxGap = 0;
+  let ticks = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last);
+    last = now;
+    ticks++;
+  }, periodMs);
+  return { stop: () => (clearInterval(timer), { maxGap, ticks }) };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing for ${ms} ms — a lost wake-up? (hint 3)`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+describe('06-ring: many producers, one reactor', () => {
+  it('delivers 1,000,000 messages from 4 producer threads: none lost, none duplicated, each producer in order', async () => {
+    const producers = 4;
+    const perProducer = 250_000;
+    const run = startProducers({ producers, perProducer, capacity: 1024 });
+    workers = run.workers;
+    const next = new Array<number>(producers).fill(0);
+    let total = 0;
+    let firstError: string | null = null;
+    await withTimeout(
+      run.fanIn.run(
+        (p, message) => {
+          const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
+          const from = view.getUint32(0, true);
+          const seq = view.getUint32(4, true);
+          if (firstError === null && (message.byteLength !== 8 || from !== p || seq !== next[p])) {
+            firstError = `message #${total} from ring ${p}: got (producer ${from}, seq ${seq}, ${message.byteLength} bytes), expected (producer ${p}, seq ${next[p]}, 8 bytes)`;
+          }
+          next[p]!++;
+          total++;
+        },
+        () => total >= producers * perProducer,
+      ),
+      20_000,
+      `after ${total} messages the consumer stalled`,
+    );
+    expect(firstError, 'a message arrived out of order, twice, or corrupted').toBeNull();
+    const reports = await withTimeout(run.finished, 5_000, 'producers did not finish');
+    expect(next, 'messages received per producer').toEqual(new Array(producers).fill(perProducer));
+    expect(reports.reduce((s, r) => s + r.pushed, 0)).toBe(producers * perProducer);
+    // A ring of 1024 against a producer that never stops must have filled up at least once.
+    expect(reports.some((r) => r.fullWaits > 0), 'no producer ever saw its ring full: is push really refusing when full?').toBe(true);
+  });
+
+  it('keeps the event loop responsive while the consumer waits for busy workers', async () => {
+    // Producers burn 600 ms of CPU before their first message; meanwhile the reactor has nothing
+    // to do and must wait without blocking its thread.
+    const run = startProducers({ producers: 2, perProducer: 1000, capacity: 64, delayMs: 600 });
+    workers = run.workers;
+    const loop = watchLoop(10);
+    let total = 0;
+    await withTimeout(run.fanIn.run(() => void total++, () => total >= 2000), 10_000, `after ${total} messages the consumer stalled`);
+    const { maxGap, ticks } = loop.stop();
+    expect(total).toBe(2000);
+    expect(maxGap, `a 10 ms timer went ${maxGap.toFixed(0)} ms without firing: the consumer blocked the event loop while waiting (Atomics.wait on the main thread?). Wait with Atomics.waitAsync (hint 2)`).toBeLessThan(250);
+    expect(ticks, 'timer ticks while the workers were busy').toBeGreaterThan(20);
+  });
+});

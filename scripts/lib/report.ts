@@ -1,0 +1,103 @@
+// What `npm test` and `npm run watch` print after a run: the current stage's failures in full, the
+// other failing stages as one line each, then the scoreboard and what to do next.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Stage } from './stages.ts';
+import { abortedRecords, groupByStage, type RunResult, type StageResult } from './results.ts';
+import { buildRows, currentStage, isFailing, renderScoreboard } from './scoreboard.ts';
+import { explainFailure, classify, failureKey, friendlyHint } from './explain.ts';
+import { c } from './color.ts';
+import { rel, ROOT } from './paths.ts';
+
+export interface ReportInput {
+  stages: Stage[];
+  /** Stage folders present in labs/. */
+  present: Set<string>;
+  /** Results per stage (for watch: merged with earlier runs). */
+  results: Map<string, StageResult>;
+  unhandled: RunResult['unhandled'];
+  targetDir: string;
+  hintsShown: Record<string, number>;
+  /** At most this many failures of the detailed stage are printed in full. */
+  maxFull?: number;
+  /** Detail this stage's failures instead of the current one's (watch: the stage just edited). */
+  focus?: string;
+}
+
+const sourceCache = new Map<string, string[]>();
+function sourceLine(file: string, line: number): string | undefined {
+  try {
+    if (!sourceCache.has(file)) sourceCache.set(file, fs.readFileSync(file, 'utf8').split('\n'));
+    return sourceCache.get(file)![line - 1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Results of one run grouped by stage, with an aborted run's stuck files counted as failures. */
+export function stageResults(run: RunResult): Map<string, StageResult> {
+  return groupByStage([...run.tests, ...abortedRecords(run)]);
+}
+
+export function renderReport(inp: ReportInput): { lines: string[]; failing: boolean } {
+  const rows = buildRows(inp.stages, inp.present, inp.results);
+  const cur = currentStage(rows);
+  const lines: string[] = [];
+  const maxFull = inp.maxFull ?? 10;
+
+  const focusRow = rows.find((r) => r.id === inp.focus && isFailing(r.status));
+  const detail = focusRow ?? cur;
+  if (detail) {
+    const cur = detail;
+    const res = inp.results.get(cur.id)!;
+    lines.push('', c.bold(`Stage ${cur.id} — ${cur.title}: ${res.failed} of ${res.passed + res.failed} checks failing`), '');
+    let prevKey = '';
+    for (const t of res.failures.slice(0, maxFull)) {
+      // The same error at the same line (typically the starter's TODO) is told once, then listed.
+      const key = failureKey(t, inp.targetDir);
+      if (key && key === prevKey) lines.push(`${c.red('✗')} ${c.bold(`[${cur.id}]`)} ${t.name} ${c.dim('— the same error as above')}`);
+      else lines.push(...(prevKey ? [''] : []), ...explainFailure(t, { stage: cur.id, targetDir: inp.targetDir, sourceLine, relPath: rel }));
+      prevKey = key;
+    }
+    lines.push('');
+    if (res.failures.length > maxFull) lines.push(c.dim(`  … and ${res.failures.length - maxFull} more failing in ${cur.id}; fix these first.`), '');
+  }
+  const others = rows.filter((r) => isFailing(r.status) && r.id !== detail?.id);
+  if (others.length) {
+    lines.push(c.bold('Other unfinished stages (a summary):'));
+    for (const r of others) {
+      const first = inp.results.get(r.id)!.failures[0];
+      lines.push(`  ${c.red('✗')} [${r.id}] ${r.total - r.passed} failing${first ? c.dim(` — first: ${first.name}`) : ''}`);
+    }
+    lines.push('');
+  }
+  if (inp.unhandled.length) {
+    lines.push(c.bold('Errors outside any test (they fail the run):'));
+    for (const e of inp.unhandled.slice(0, 5)) {
+      lines.push(`  ${c.red('!')} ${e.message.split('\n')[0]}`);
+      const h = friendlyHint(classify(e), cur?.id ?? '00');
+      if (h) lines.push(`    ${c.yellow('→')} ${h}`);
+    }
+    lines.push('');
+  }
+
+  lines.push(...renderScoreboard(rows, cur?.id), '');
+  if (cur) {
+    const stage = inp.stages.find((s) => s.id === cur.id);
+    const readme = `labs/${cur.id}/README.md`;
+    const reads = [readme, stage?.read].filter((p): p is string => !!p && fs.existsSync(path.join(ROOT, p)));
+    const shown = inp.hintsShown[cur.id] ?? 0;
+    const total = stage?.hints.length ?? 0;
+    lines.push(`${c.bold('Next:')} stage ${cur.id}. Read ${reads.length ? reads.join(' and ') : readme}.`);
+    lines.push(
+      shown < total
+        ? `${c.bold('Stuck?')} \`npm run hint -- ${cur.id.slice(0, 2)}\` reveals hint ${shown + 1} of ${total}.`
+        : `${c.bold('Stuck?')} all ${total} hints are out (\`npm run hint -- ${cur.id.slice(0, 2)}\` shows them again).`,
+    );
+    lines.push(c.dim(`Re-grade just this stage: \`npm test -- ${cur.id.slice(0, 2)}\`; on every save: \`npm run watch\`.`));
+  } else if (rows.some((r) => r.status === 'done') && !inp.unhandled.length) {
+    lines.push(c.green('Every graded stage passes.'));
+  }
+  const failing = rows.some((r) => isFailing(r.status)) || inp.unhandled.length > 0;
+  return { lines, failing };
+}

@@ -1,0 +1,18 @@
+// Entry of a child process that runs one vitest invocation (see run-isolated.ts): the parent gets
+// each result over IPC as it happens, so a run killed on a timeout still reports what finished and
+// which files were still running.
+import { runVitest, type RunOptions } from './vitest-run.ts';
+
+const opts = JSON.parse(process.argv[2] ?? '{}') as RunOptions;
+const send = (m: unknown) => process.send?.(m);
+
+const run = await runVitest({
+  ...opts,
+  onTest: (r) => send({ t: 'test', r }),
+  onModuleStart: (file) => send({ t: 'start', file }),
+  onModuleEnd: (file) => send({ t: 'end', file }),
+});
+send({ t: 'done', unhandled: run.unhandled });
+// Leftover handles in learner code must not keep this process alive.
+process.disconnect?.();
+process.exit(0);

@@ -1,0 +1,120 @@
+// The primary's handle on the database actor thread: requests by correlation id, batched per loop
+// iteration into one postMessage. If the thread dies, everything in flight fails with
+// `unavailable` and the thread is restarted after a pause; calls in between fail at once.
+import type { Worker } from 'node:worker_threads';
+import { spawnTsWorker } from '../util/ts-worker.ts';
+import { Batcher, LinkError } from '../router/link.ts';
+import type { DbReply, DbRequest } from './store.ts';
+
+export type ActorIn = { kind: 'batch'; batch: DbRequest[] } | { kind: 'close' };
+export type ActorOut = { kind: 'ready' } | { kind: 'replies'; replies: DbReply[] } | { kind: 'closed' };
+
+export interface ActorOptions {
+  file: string;
+  pragmas?: string[];
+  restartDelayMs?: number;
+  log?: (line: string) => void;
+}
+
+type State = 'starting' | 'up' | 'down' | 'closing' | 'closed';
+
+export class DbActor {
+  private worker: Worker | null = null;
+  private state: State = 'down';
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private readonly out = new Batcher<DbRequest>((batch) => this.worker?.postMessage({ kind: 'batch', batch } satisfies ActorIn));
+  private readyWaiters: Array<(err?: Error) => void> = [];
+  private closedWaiter: (() => void) | null = null;
+  private everUp = false;
+
+  constructor(private readonly options: ActorOptions) {}
+
+  get isUp(): boolean {
+    return this.state === 'up' || this.state === 'starting';
+  }
+
+  /** Starts the thread; resolves when SQLite is open. */
+  start(): Promise<void> {
+    this.spawn();
+    return new Promise((resolve, reject) => this.readyWaiters.push((err) => (err ? reject(err) : resolve())));
+  }
+
+  call(op: string, args: unknown[]): Promise<unknown> {
+    if (!this.isUp) return Promise.reject(new LinkError('unavailable', 'the database is restarting; try again'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.out.push({ id, op, args });
+    });
+  }
+
+  /** Flushes what is queued, checkpoints and closes SQLite, and ends the thread. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    if (!this.worker || this.state === 'down') {
+      this.state = 'closed';
+      return;
+    }
+    this.out.flush();
+    this.state = 'closing';
+    const closed = new Promise<void>((resolve) => (this.closedWaiter = resolve));
+    this.worker.postMessage({ kind: 'close' } satisfies ActorIn);
+    await closed;
+  }
+
+  /** Test hook: kill the thread as a crash would. */
+  async crash(): Promise<void> {
+    await this.worker?.terminate();
+  }
+
+  private spawn(): void {
+    this.state = 'starting';
+    const worker = spawnTsWorker(new URL('./actor.ts', import.meta.url), {
+      workerData: { file: this.options.file, pragmas: this.options.pragmas },
+    });
+    this.worker = worker;
+    worker.on('message', (msg: ActorOut) => this.onMessage(msg));
+    worker.on('error', (err) => this.options.log?.(`database actor error: ${err.message}`));
+    worker.on('exit', () => this.onExit(worker));
+  }
+
+  private onMessage(msg: ActorOut): void {
+    if (msg.kind === 'ready') {
+      if (this.state === 'starting') this.state = 'up';
+      this.everUp = true;
+      for (const w of this.readyWaiters.splice(0)) w();
+    } else if (msg.kind === 'replies') {
+      for (const r of msg.replies) {
+        const p = this.pending.get(r.id);
+        if (!p) continue;
+        this.pending.delete(r.id);
+        if (r.ok) p.resolve(r.value);
+        else p.reject(new LinkError(r.code, r.message));
+      }
+    } else if (msg.kind === 'closed') {
+      this.state = 'closed';
+      this.closedWaiter?.();
+    }
+  }
+
+  private onExit(worker: Worker): void {
+    if (worker !== this.worker) return;
+    this.worker = null;
+    for (const p of this.pending.values()) p.reject(new LinkError('unavailable', 'the database stopped; try again'));
+    this.pending.clear();
+    if (this.state === 'closing' || this.state === 'closed') {
+      this.state = 'closed';
+      this.closedWaiter?.();
+      return;
+    }
+    const wasStarting = this.state === 'starting';
+    this.state = 'down';
+    for (const w of this.readyWaiters.splice(0)) w(new Error('the database actor could not start'));
+    if (wasStarting && !this.everUp) return; // never came up: a config error, not a crash
+    this.options.log?.('database actor stopped; restarting');
+    setTimeout(() => {
+      if (this.state === 'down') this.spawn();
+    }, this.options.restartDelayMs ?? 500).unref();
+  }
+}

@@ -1,0 +1,179 @@
+// The SQLite schema and every query, synchronous (better-sqlite3). Only the actor thread uses it.
+// execute() runs one batch of requests inside one transaction: one commit (one fsync) per batch.
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { StoredMessage } from '../router/router.ts';
+import type { ErrorCode } from '../protocol/codes.ts';
+
+export interface DbRequest {
+  id: number;
+  op: string;
+  args: unknown[];
+}
+
+export type DbReply =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; code: ErrorCode; message: string };
+
+export class DbFailure extends Error {
+  constructor(readonly code: ErrorCode, message: string) {
+    super(message);
+  }
+}
+
+const WRITES = new Set(['createUser', 'storeMessage', 'markDelivered']);
+
+export interface StoreOptions {
+  /** Extra pragmas, e.g. "max_page_count = 50" in a test that wants SQLITE_FULL. */
+  pragmas?: string[];
+}
+
+export class Store {
+  private readonly db: Database.Database;
+  private readonly stmts: Statements;
+  // Timestamps never go backwards, so msgId order and ts order agree even if the clock steps back.
+  private lastTs: number;
+
+  constructor(file: string, options: StoreOptions = {}) {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: with WAL, every commit fsyncs the log, so an acknowledged message survives power
+    // loss too (NORMAL would survive a crash of the process but not of the machine).
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS users (
+        name TEXT PRIMARY KEY,
+        hash TEXT NOT NULL,
+        created INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        sender TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        pair TEXT NOT NULL,
+        text TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        delivered INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX IF NOT EXISTS messages_pending ON messages (recipient, id) WHERE delivered = 0;
+      CREATE INDEX IF NOT EXISTS messages_pair ON messages (pair, id);
+    `);
+    for (const p of options.pragmas ?? []) this.db.pragma(p);
+    this.stmts = prepare(this.db);
+    const last = this.stmts.lastMessage.get() as number | undefined;
+    this.lastTs = last ?? 0;
+  }
+
+
+  /** Runs a batch in one transaction and returns one reply per request. */
+  execute(batch: DbRequest[]): DbReply[] {
+    const replies: DbReply[] = [];
+    const writes = batch.some((r) => WRITES.has(r.op));
+    if (writes) this.db.exec('BEGIN IMMEDIATE');
+    let fullSeen = false;
+    for (const req of batch) {
+      try {
+        replies.push({ id: req.id, ok: true, value: this.run(req.op, req.args) });
+      } catch (err) {
+        const failure = toFailure(err);
+        if (failure.code === 'storage_full') fullSeen = true;
+        replies.push({ id: req.id, ok: false, code: failure.code, message: failure.message });
+      }
+    }
+    if (!writes) return replies;
+    let commitFailure: DbFailure | null = null;
+    try {
+      if (this.db.inTransaction) this.db.exec('COMMIT');
+      else commitFailure = new DbFailure(fullSeen ? 'storage_full' : 'unavailable', 'the transaction was rolled back');
+    } catch (err) {
+      commitFailure = toFailure(err);
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    }
+    if (!commitFailure) return replies;
+    // Nothing of this batch reached the disk: no write may be acknowledged.
+    return replies.map((r, i) =>
+      r.ok && WRITES.has(batch[i]!.op) ? { id: r.id, ok: false, code: commitFailure.code, message: commitFailure.message } : r,
+    );
+  }
+
+  close(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
+  }
+
+  private run(op: string, args: unknown[]): unknown {
+    switch (op) {
+      case 'createUser': {
+        const [user, hash] = args as [string, string];
+        try {
+          this.stmts.insertUser.run(user, hash, Date.now());
+        } catch (err) {
+          if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+            throw new DbFailure('user_taken', `the name "${user}" is taken`);
+          }
+          throw err;
+        }
+        return null;
+      }
+      case 'passwordHash':
+        return (this.stmts.userHash.get(args[0]) as string | undefined) ?? null;
+      case 'userExists':
+        return this.stmts.userHash.get(args[0]) !== undefined;
+      case 'storeMessage': {
+        const [from, to, text] = args as [string, string, string];
+        if (this.stmts.userHash.get(to) === undefined) throw new DbFailure('no_such_user', `no user "${to}"`);
+        const ts = (this.lastTs = Math.max(Date.now(), this.lastTs));
+        const info = this.stmts.insertMessage.run(from, to, pairKey(from, to), text, ts);
+        return { msgId: Number(info.lastInsertRowid), ts };
+      }
+      case 'pending':
+        return this.stmts.pending.all(args[0], args[1]) as StoredMessage[];
+      case 'markDelivered':
+        for (const id of args[0] as number[]) this.stmts.markDelivered.run(id);
+        return null;
+      case 'history': {
+        const [a, b, before, limit] = args as [string, string, number | null, number];
+        if (this.stmts.userHash.get(b) === undefined) throw new DbFailure('no_such_user', `no user "${b}"`);
+        return this.stmts.history.all(pairKey(a, b), before ?? Number.MAX_SAFE_INTEGER, limit) as StoredMessage[];
+      }
+      default:
+        throw new DbFailure('unavailable', `unknown database op "${op}"`);
+    }
+  }
+}
+
+
+type Statements = ReturnType<typeof prepare>;
+
+function prepare(db: Database.Database) {
+  const columns = 'id AS msgId, sender AS "from", recipient AS "to", text, ts';
+return {
+    insertUser: db.prepare('INSERT INTO users (name, hash, created) VALUES (?, ?, ?)'),
+    userHash: db.prepare('SELECT hash FROM users WHERE name = ?').pluck(),
+    insertMessage: db.prepare(
+      'INSERT INTO messages (sender, recipient, pair, text, ts) VALUES (?, ?, ?, ?, ?)',
+    ),
+    lastMessage: db.prepare('SELECT ts FROM messages ORDER BY id DESC LIMIT 1').pluck(),
+    pending: db.prepare(
+      `SELECT ${columns} FROM messages WHERE recipient = ? AND delivered = 0 ORDER BY id LIMIT ?`,
+    ),
+    markDelivered: db.prepare('UPDATE messages SET delivered = 1 WHERE id = ?'),
+    history: db.prepare(
+      `SELECT ${columns} FROM messages WHERE pair = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+    ),
+  };
+}
+
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a} ${b}` : `${b} ${a}`;
+}
+
+function toFailure(err: unknown): DbFailure {
+  if (err instanceof DbFailure) return err;
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'SQLITE_FULL') return new DbFailure('storage_full', 'the server is out of storage');
+  return new DbFailure('unavailable', `database error: ${(err as Error).message}`);
+}

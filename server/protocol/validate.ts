@@ -1,0 +1,91 @@
+// Field rules of wizz protocol v1. Each check throws WizzError('bad_request') naming the field.
+import { WizzError } from './codes.ts';
+
+export const USER_RE = /^[a-z0-9_]{3,24}$/;
+export const ROOM_RE = /^#[a-z0-9_-]{1,32}$/;
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 128;
+export const TEXT_MAX = 4_000;
+export const HISTORY_DEFAULT = 50;
+export const HISTORY_MAX = 100;
+
+export type RequestId = string | number;
+
+/** Unicode code points in `s` (a surrogate pair counts once), without allocating. */
+export function codePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
+function bad(message: string): never {
+  throw new WizzError('bad_request', message);
+}
+
+/** The request id, or undefined when it is missing or not a string/number. */
+export function requestId(body: Record<string, unknown>): RequestId | undefined {
+  const id = body.id;
+  if (typeof id === 'string') return id;
+  if (typeof id === 'number' && Number.isFinite(id)) return id;
+  return undefined;
+}
+
+export function str(body: Record<string, unknown>, field: string): string {
+  const v = body[field];
+  if (v === undefined) bad(`missing field "${field}"`);
+  if (typeof v !== 'string') bad(`field "${field}" must be a string`);
+  return v;
+}
+
+export function userName(body: Record<string, unknown>, field: string): string {
+  const v = str(body, field);
+  if (!USER_RE.test(v)) bad(`field "${field}" must be a user name matching ^[a-z0-9_]{3,24}$`);
+  return v;
+}
+
+export function password(body: Record<string, unknown>): string {
+  const v = str(body, 'password');
+  const n = codePoints(v);
+  if (n < PASSWORD_MIN || n > PASSWORD_MAX) bad(`field "password" must be ${PASSWORD_MIN}–${PASSWORD_MAX} characters`);
+  return v;
+}
+
+export function text(body: Record<string, unknown>): string {
+  const v = str(body, 'text');
+  const n = codePoints(v);
+  if (n < 1 || n > TEXT_MAX) bad(`field "text" must be 1–${TEXT_MAX} characters`);
+  return v;
+}
+
+export function room(body: Record<string, unknown>): string {
+  const v = str(body, 'room');
+  if (!ROOM_RE.test(v)) bad('field "room" must match ^#[a-z0-9_-]{1,32}$');
+  return v;
+}
+
+export function optionalRoom(body: Record<string, unknown>): string | undefined {
+  return body.room === undefined ? undefined : room(body);
+}
+
+function optionalPositiveInt(body: Record<string, unknown>, field: string): number | undefined {
+  const v = body[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) bad(`field "${field}" must be a positive integer`);
+  return v;
+}
+
+export function historyQuery(body: Record<string, unknown>): { with: string; before?: number; limit: number } {
+  const withUser = userName(body, 'with');
+  const before = optionalPositiveInt(body, 'before');
+  const limit = Math.min(optionalPositiveInt(body, 'limit') ?? HISTORY_DEFAULT, HISTORY_MAX);
+  return { with: withUser, before, limit };
+}

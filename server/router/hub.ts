@@ -1,0 +1,119 @@
+// The Hub: the one cluster-wide view of who is online where and who is in which room. It lives in
+// the primary process and is driven by one message at a time, so it needs no locks. It never
+// touches sockets: it emits RouteEvents addressed to reactors.
+import type { JoinResult, RouteEvent, StoredMessage } from './router.ts';
+
+interface Owner {
+  reactor: number;
+  session: number;
+}
+
+export type Emit = (reactor: number, ev: RouteEvent) => void;
+
+export class Hub {
+  private readonly owners = new Map<string, Owner>();
+  /** room → user → owner of the membership (the session that joined). */
+  private readonly rooms = new Map<string, Map<string, Owner>>();
+  private readonly userRooms = new Map<string, Set<string>>();
+
+  constructor(private readonly emit: Emit) {}
+
+  get onlineCount(): number {
+    return this.owners.size;
+  }
+
+  claim(user: string, reactor: number, session: number): void {
+    const old = this.owners.get(user);
+    if (old) {
+      this.dropMemberships(user);
+      this.emit(old.reactor, { e: 'replace', user, session: old.session });
+    }
+    this.owners.set(user, { reactor, session });
+  }
+
+  release(user: string, reactor: number, session: number): void {
+    if (!this.isOwner(user, reactor, session)) return; // replaced already
+    this.dropMemberships(user);
+    this.owners.delete(user);
+  }
+
+  /** A reactor process died: everything it owned is gone. */
+  reactorGone(reactor: number): void {
+    for (const [user, owner] of [...this.owners]) {
+      if (owner.reactor === reactor) this.release(user, owner.reactor, owner.session);
+    }
+  }
+
+  deliver(msg: StoredMessage): void {
+    const owner = this.owners.get(msg.to);
+    if (owner) this.emit(owner.reactor, { e: 'dm', msg });
+  }
+
+  wizz(from: string, to: string, ts: number): boolean {
+    const owner = this.owners.get(to);
+    if (!owner) return false;
+    this.emit(owner.reactor, { e: 'wizzed', to, from, ts });
+    return true;
+  }
+
+  join(room: string, user: string, reactor: number, session: number): JoinResult | null {
+    if (!this.isOwner(user, reactor, session)) return null; // a replaced session's late request
+    let members = this.rooms.get(room);
+    if (!members) this.rooms.set(room, (members = new Map()));
+    const already = members.has(user);
+    if (!already) {
+      this.emitToRoom(room, user, { e: 'presence', room, user, event: 'join' });
+      members.set(user, { reactor, session });
+      let mine = this.userRooms.get(user);
+      if (!mine) this.userRooms.set(user, (mine = new Set()));
+      mine.add(room);
+    }
+    return { members: [...members.keys()].sort(), already };
+  }
+
+  leave(room: string, user: string, reactor: number, session: number): boolean {
+    if (!this.isOwner(user, reactor, session)) return false;
+    return this.removeMember(room, user);
+  }
+
+  say(room: string, from: string, text: string, ts: number): void {
+    if (!this.rooms.get(room)?.has(from)) return;
+    this.emitToRoom(room, from, { e: 'room', room, from, text, ts });
+  }
+
+  who(room: string | undefined, limit: number): string[] {
+    const names = room === undefined ? [...this.owners.keys()] : [...(this.rooms.get(room)?.keys() ?? [])];
+    return names.sort().slice(0, limit);
+  }
+
+  private isOwner(user: string, reactor: number, session: number): boolean {
+    const owner = this.owners.get(user);
+    return owner !== undefined && owner.reactor === reactor && owner.session === session;
+  }
+
+  private dropMemberships(user: string): void {
+    for (const room of [...(this.userRooms.get(user) ?? [])]) this.removeMember(room, user);
+    this.userRooms.delete(user);
+  }
+
+  private removeMember(room: string, user: string): boolean {
+    const members = this.rooms.get(room);
+    if (!members?.delete(user)) return false;
+    this.userRooms.get(user)?.delete(room);
+    if (members.size === 0) this.rooms.delete(room);
+    else this.emitToRoom(room, user, { e: 'presence', room, user, event: 'leave' });
+    return true;
+  }
+
+  /**
+   * One event per reactor that holds members other than `except` (never one per member); each
+   * reactor fans it out to its local members, skipping `except`.
+   */
+  private emitToRoom(room: string, except: string, ev: RouteEvent): void {
+    const members = this.rooms.get(room);
+    if (!members) return;
+    const reactors = new Set<number>();
+    for (const [user, owner] of members) if (user !== except) reactors.add(owner.reactor);
+    for (const r of reactors) this.emit(r, ev);
+  }
+}

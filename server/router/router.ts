@@ -1,0 +1,46 @@
+// The router: delivery across reactors. A reactor owns the users whose connections it holds and
+// talks to every other reactor only through this interface. Today one implementation reaches the
+// Hub in the primary process (hub-router.ts); a multi-machine one can put Redis pub/sub behind
+// the same methods.
+
+export interface StoredMessage {
+  msgId: number;
+  from: string;
+  to: string;
+  text: string;
+  ts: number;
+}
+
+/** What the router hands to a reactor for the users it owns. */
+export type RouteEvent =
+  | { e: 'dm'; msg: StoredMessage }
+  | { e: 'wizzed'; to: string; from: string; ts: number }
+  | { e: 'room'; room: string; from: string; text: string; ts: number }
+  | { e: 'presence'; room: string; user: string; event: 'join' | 'leave' }
+  | { e: 'replace'; user: string; session: number };
+
+export interface JoinResult {
+  members: string[];
+  /** The session was already a member: no PRESENCE was sent. */
+  already: boolean;
+}
+
+export interface Router {
+  /** Makes this reactor's `session` the owner of `user`; an older session anywhere is replaced. */
+  claim(user: string, session: number): Promise<void>;
+  /** The session ended: forget it (and its rooms) unless a newer session already replaced it. */
+  release(user: string, session: number): void;
+  /** Delivers a committed direct message to the recipient if online (else it waits in the DB). */
+  deliver(msg: StoredMessage): void;
+  /** Delivers WIZZED; false when the recipient is offline. */
+  wizz(from: string, to: string, ts: number): Promise<boolean>;
+  join(room: string, user: string, session: number): Promise<JoinResult>;
+  /** False when the session was not a member. */
+  leave(room: string, user: string, session: number): Promise<boolean>;
+  /** Fans ROOM out to the other members (membership was checked by the caller's reactor). */
+  say(room: string, from: string, text: string, ts: number): void;
+  /** Online users, or a room's members; sorted, at most `limit`. */
+  who(room: string | undefined, limit: number): Promise<string[]>;
+  /** Registers the reactor's handler for events addressed to its users. */
+  onEvent(handler: (ev: RouteEvent) => void): void;
+}

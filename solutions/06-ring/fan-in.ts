@@ -1,0 +1,50 @@
+// The reactor's side of many rings: one SPSC ring per producer, one doorbell for all of them.
+// Draining is round-robin so a busy producer cannot starve the others; waiting is asynchronous
+// (Atomics.waitAsync) so the reactor's event loop keeps serving timers and sockets meanwhile.
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { Doorbell, SpscRing } from './ring.ts';
+
+export type MessageHandler = (producer: number, message: Uint8Array) => void;
+
+/** How many messages one turn of the event loop may handle before letting timers and I/O run. */
+export const DRAIN_BUDGET = 4096;
+
+export class FanIn {
+  constructor(readonly rings: SpscRing[], readonly doorbell: Doorbell) {}
+
+  /** Pops up to `budget` messages, one per ring in turn; returns how many it handled. */
+  drain(onMessage: MessageHandler, budget = DRAIN_BUDGET): number {
+    let handled = 0;
+    let progress = true;
+    while (progress && handled < budget) {
+      progress = false;
+      for (let p = 0; p < this.rings.length && handled < budget; p++) {
+        if (this.rings[p]!.popWith((message) => onMessage(p, message))) {
+          handled++;
+          progress = true;
+        }
+      }
+    }
+    return handled;
+  }
+
+  /**
+   * Delivers messages until `done()` is true. Never blocks the thread: after a full budget it yields
+   * to the event loop; when every ring is empty it sleeps on the doorbell with Atomics.waitAsync.
+   */
+  async run(onMessage: MessageHandler, done: () => boolean): Promise<void> {
+    while (!done()) {
+      // Read the doorbell before looking for work: a message published after this read changes
+      // the doorbell, so the wait below cannot miss it.
+      const seen = this.doorbell.read();
+      const handled = this.drain(onMessage);
+      if (done()) return;
+      if (handled === DRAIN_BUDGET) {
+        await yieldToLoop();
+      } else if (handled === 0) {
+        const waiting = Atomics.waitAsync(this.doorbell.word, 0, seen);
+        if (waiting.async) await waiting.value;
+      }
+    }
+  }
+}
