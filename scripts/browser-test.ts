@@ -114,11 +114,36 @@ async function checkPage(page: Page, rel: string): Promise<{ checks: Check[]; in
   if (fences > 0) {
     await page.waitForFunction((n) => document.querySelectorAll('.mermaid svg').length >= n, fences, { timeout: 15_000 }).catch(() => {});
   }
+  // The plugin re-renders diagrams when <html>'s attributes change (theme switches) and may pass
+  // through a transient state; judge the page once its DOM has been quiet for a moment.
+  await page
+    .evaluate(
+      () =>
+        new Promise<void>((resolve) => {
+          let t = setTimeout(done, 600);
+          const mo = new MutationObserver(() => {
+            clearTimeout(t);
+            t = setTimeout(done, 600);
+          });
+          function done() {
+            mo.disconnect();
+            resolve();
+          }
+          mo.observe(document.body, { subtree: true, childList: true, attributes: true });
+          setTimeout(done, 5000);
+        }),
+    )
+    .catch(() => {});
   const svgs = await countSvgs();
-  const syntaxErrors = await page.evaluate(() => [...document.querySelectorAll('svg')].filter((s) => (s.textContent ?? '').includes('Syntax error in text')).length);
+  const errorSvgs = await page.evaluate(() =>
+    [...document.querySelectorAll('svg')]
+      .filter((s) => (s.textContent ?? '').includes('Syntax error in text'))
+      .map((s) => `#${s.id || '?'} in ${s.parentElement?.className || s.parentElement?.tagName}`),
+  );
+  const syntaxErrors = errorSvgs.length;
   if (fences > 0 || svgs > 0 || syntaxErrors > 0) {
     const ok = svgs >= fences && syntaxErrors === 0;
-    checks.push({ name: 'mermaid', ok, detail: syntaxErrors ? `${syntaxErrors} diagram(s) show mermaid's "Syntax error in text"` : `${svgs} of ${fences} diagrams rendered` });
+    checks.push({ name: 'mermaid', ok, detail: syntaxErrors ? `${syntaxErrors} diagram(s) show mermaid's "Syntax error in text" (${errorSvgs.join(', ')}); ${svgs} of ${fences} rendered` : `${svgs} of ${fences} diagrams rendered` });
     info.push(`${fences} diagram${fences === 1 ? '' : 's'}`);
   }
 

@@ -20,7 +20,7 @@ describe('03-epoll: the chat', () => {
     await run.sayAndWait(alice!, 'hello', [bob!, carol!]);
     await run.waitFor(() => run!.hasReply(alice!, 'say:hello'), 'alice to get OK for her SAY');
     const ok = run.frames(alice!).find((f) => f.body.re === 'say:hello')!;
-    expect(typeName(ok.type), 'the sender gets OK {re} for a SAY (hint 1)').toBe('OK');
+    expect(typeName(ok.type), 'the sender gets OK {re} for a SAY').toBe('OK');
     expect(run.heard(alice!, 'hello'), 'the sender must not get her own ROOM frame back').toHaveLength(0);
     const room = run.heard(bob!, 'hello')[0]!;
     expect(room.body, 'ROOM carries the room, the sender and the text').toMatchObject({ room: '#lobby', text: 'hello' });

@@ -4,8 +4,8 @@
 // so each one is drained until EAGAIN. EPOLLOUT is in a client's registration only while bytes wait
 // in its outbound queue, and that queue is bounded: a client that stops reading is dropped.
 //
-// Your work is marked TODO. README.md walks through it in order: level-triggered first, then
-// edge-triggered, then writes, then the bound.
+// Your work is marked TODO. README.md walks through it in order: a level-triggered loop, then
+// writes, then edge-triggered reads, then the bound.
 import {
   EAGAIN, EINTR, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLL_CTL_ADD, EPOLL_CTL_MOD,
   SOCK_NONBLOCK, errnoName, type EpollEvent, type Process,
@@ -78,7 +78,7 @@ class EpollChatServer {
     if (event.data === LISTENER) return this.acceptAll();
     // TODO(step 1): event.data is the Client registered for this socket. Skip it if it was closed
     // earlier in this batch (its fd number may already belong to someone new). Read when the event
-    // has EPOLLIN, EPOLLERR or EPOLLHUP (the read tells which); flush when it has EPOLLOUT (step 3)
+    // has EPOLLIN, EPOLLERR or EPOLLHUP (the read tells which); flush when it has EPOLLOUT (step 2)
     // and the client is still open.
     void [EPOLLERR, EPOLLHUP, EPOLLOUT];
     throw new Error('TODO: dispatch one epoll event (step 1)');
@@ -98,22 +98,22 @@ class EpollChatServer {
 
   /** Adds a new client to the epoll interest list, once, for good. */
   private register(client: Client): void {
-    // TODO(step 1, then step 2): EPOLL_CTL_ADD the client's fd with its Client object as data.
-    // Step 1: EPOLLIN. Step 2: EPOLLIN | EPOLLET. No EPOLLOUT: nothing is queued yet.
+    // TODO(step 1, then step 3): EPOLL_CTL_ADD the client's fd with its Client object as data.
+    // Step 1: EPOLLIN. Step 3: EPOLLIN | EPOLLET. No EPOLLOUT: nothing is queued yet.
     void [client, EPOLL_CTL_ADD, EPOLLET];
     throw new Error('TODO: register a client with epoll (step 1)');
   }
 
   /** Edge-triggered: this event will not come again for bytes already here, so take them all now. */
   private readUntilEagain(client: Client): void {
-    // TODO(step 1, then step 2): read into this.readBuffer. Step 1 may read once; step 2 must loop
+    // TODO(step 1, then step 3): read into this.readBuffer. Step 1 may read once; step 3 must loop
     // until read() returns -EAGAIN. 0 or another error: disconnect. Feed the bytes to
     // client.conn.receive(); a FrameError means deliver(this.room.refuse(fd, err)) and stop.
     // Each frame goes to this.room.handle(fd, frame) and its deliveries to deliver(). Stop handling
     // frames once the client is closed or client.conn.closeAfterFlush is set (it is being sent away);
     // bytes that still arrive then are read and dropped.
     void [client, FrameError];
-    throw new Error('TODO: read from a client (steps 1–2)');
+    throw new Error('TODO: read from a client (steps 1 and 3)');
   }
 
   /**
@@ -122,27 +122,28 @@ class EpollChatServer {
    * to at once; the others are already waiting for EPOLLOUT.
    */
   private deliver(deliveries: Delivery[]): void {
-    // TODO(steps 3–4): for each delivery, find the client (skip unknown fds). client.conn.queue()
+    // TODO(steps 2 and 4): for each delivery, find the client (skip unknown fds). client.conn.queue()
     // returns false when the bytes would pass the bound: dropSlowConsumer() (step 4). Set
     // conn.closeAfterFlush for a delivery with `close`. Then flush every client whose queue was
     // empty before this call (one that already had bytes waiting is waiting for EPOLLOUT).
     void deliveries;
-    throw new Error('TODO: deliver frames (steps 3–4)');
+    throw new Error('TODO: deliver frames (step 2)');
   }
 
   /** Writes what the socket takes, then watches for EPOLLOUT only if something is left. */
   private flush(client: Client): void {
-    // TODO(step 3): client.conn.flush(this.proc) writes until the queue is empty or the socket is
+    // TODO(step 2): client.conn.flush(this.proc) writes until the queue is empty or the socket is
     // full; 'close' means disconnect. Then watchWrites(client, client.conn.wantsWrite).
     void client;
-    throw new Error('TODO: flush a client (step 3)');
+    throw new Error('TODO: flush a client (step 2)');
   }
 
   private watchWrites(client: Client, want: boolean): void {
-    // TODO(step 3): only when `want` differs from client.watchingWrites: EPOLL_CTL_MOD the fd to
-    // EPOLLIN | EPOLLET, plus EPOLLOUT when `want`, and remember it in client.watchingWrites.
+    // TODO(step 2, then step 3): only when `want` differs from client.watchingWrites: EPOLL_CTL_MOD
+    // the fd to EPOLLIN (step 3: EPOLLIN | EPOLLET), plus EPOLLOUT when `want`, and remember it in
+    // client.watchingWrites.
     void [client, want, EPOLL_CTL_MOD];
-    throw new Error('TODO: arm and disarm EPOLLOUT (step 3)');
+    throw new Error('TODO: arm and disarm EPOLLOUT (step 2)');
   }
 
   private dropSlowConsumer(client: Client): void {

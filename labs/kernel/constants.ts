@@ -21,6 +21,7 @@ export const EOPNOTSUPP = 95;
 export const EADDRINUSE = 98;
 export const ECONNRESET = 104;
 export const EISCONN = 106;
+export const ETIMEDOUT = 110;
 export const ENOTCONN = 107;
 export const ECONNREFUSED = 111;
 export const EALREADY = 114;
@@ -46,6 +47,7 @@ const ERRNO: Record<number, [string, string]> = {
   [EADDRINUSE]: ['EADDRINUSE', 'Address already in use'],
   [ECONNRESET]: ['ECONNRESET', 'Connection reset by peer'],
   [EISCONN]: ['EISCONN', 'Transport endpoint is already connected'],
+  [ETIMEDOUT]: ['ETIMEDOUT', 'Connection timed out'],
   [ENOTCONN]: ['ENOTCONN', 'Transport endpoint is not connected'],
   [ECONNREFUSED]: ['ECONNREFUSED', 'Connection refused'],
   [EALREADY]: ['EALREADY', 'Operation already in progress'],

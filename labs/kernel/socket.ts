@@ -6,15 +6,17 @@
 // peer's bounded receive queue as room allows (loopback delivery is instant). A peer that never
 // reads therefore fills its receive queue, then our send queue, and write() returns -EAGAIN.
 import { ByteQueue } from './byte-queue.ts';
+import type { Clock } from './clock.ts';
 import {
   EADDRINUSE, EAGAIN, EALREADY, ECONNREFUSED, ECONNRESET, EINPROGRESS, EINVAL, EISCONN, ENOTCONN,
-  EPIPE, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM, SOMAXCONN,
+  EPIPE, ETIMEDOUT, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM, SOMAXCONN,
 } from './constants.ts';
 import { KFile, WAKE_ANY, WAKE_IN, WAKE_OUT, WAKE_SPACE } from './file.ts';
 
 /** The host's shared network state: who listens on which port. */
 export interface Net {
   ports: Map<number, Socket>;
+  readonly clock: Clock;
   nextEphemeralPort(): number;
 }
 
@@ -52,7 +54,7 @@ export class Socket extends KFile {
   // Listening sockets only.
   private backlog = 0;
   private acceptQ: Socket[] = [];
-  /** Connectors whose SYN found the accept queue full: they wait in SYN_SENT until there is room. */
+  /** Connectors whose SYN found the accept queue full: Linux drops the SYN; they retry later. */
   private synQ: Socket[] = [];
   private waitingOn: Socket | null = null;
 
@@ -150,8 +152,6 @@ export class Socket extends KFile {
     if (this.state !== 'listen') return -EINVAL;
     const child = this.acceptQ.shift();
     if (!child) return -EAGAIN;
-    // Room again: the oldest waiting SYN gets in (Linux would wait for the client's SYN retransmit).
-    while (this.synQ.length > 0 && !this.acceptQueueFull()) this.establish(this.synQ.shift()!);
     return child;
   }
 
@@ -171,10 +171,36 @@ export class Socket extends KFile {
     } else if (listener.acceptQueueFull()) {
       listener.synQ.push(this);
       this.waitingOn = listener;
+      this.retrySyn(0);
     } else {
       listener.establish(this);
     }
     return -EINPROGRESS;
+  }
+
+  /**
+   * A dropped SYN is retransmitted after 1 s, then 2, 4 … (Linux's initial RTO, doubling), six
+   * times (tcp_syn_retries), then connect fails with ETIMEDOUT. So a full backlog costs a client
+   * at least a second, as on a real machine.
+   */
+  private retrySyn(attempt: number): void {
+    this.net.clock.setTimer(1000 * 2 ** attempt, () => {
+      const listener = this.waitingOn;
+      if (this.state !== 'syn-sent' || !listener) return;
+      if (!listener.acceptQueueFull()) {
+        listener.synQ.splice(listener.synQ.indexOf(this), 1);
+        listener.establish(this);
+      } else if (attempt < 5) {
+        this.retrySyn(attempt + 1);
+      } else {
+        listener.synQ.splice(listener.synQ.indexOf(this), 1);
+        this.waitingOn = null;
+        this.err = ETIMEDOUT;
+        this.state = 'closed';
+        this.shut = SHUTDOWN_MASK;
+        this.notify(WAKE_ANY);
+      }
+    });
   }
 
   /** The handshake completed: a new socket for the server side goes on the accept queue. */

@@ -1,7 +1,7 @@
 // Helpers the I/O stages' graders share: run a stage's server in a virtual-clock kernel, connect
 // simulated clients, wait (bounded) until something happened, read what each client received,
 // stop the server and list the fds it left open. Everything is deterministic: no wall time.
-import { Kernel, type Hostility, type Process, type SimClient } from '#kernel/index.ts';
+import { Kernel, type Hostility, type PollFd, type Process, type SimClient } from '#kernel/index.ts';
 import { FrameDecoder, encodeFrame, type Frame } from '#server/protocol/frame.ts';
 import { MessageType } from './chat.ts';
 import type { RunServer } from './server-options.ts';
@@ -35,6 +35,8 @@ export class StageRun {
   private crash: { error: unknown } | null = null;
   private readonly inboxes = new Map<Client, Inbox>();
   private pingId = 0;
+  /** Ready fds a poll() loop went past without servicing (see auditPollService). */
+  readonly pollAudit: PollAudit;
 
   constructor(runServer: RunServer, options: StageOptions = {}) {
     this.kernel = new Kernel({
@@ -45,6 +47,7 @@ export class StageRun {
     });
     this.proc = this.kernel.spawn();
     yieldAfterEachWait(this.proc);
+    this.pollAudit = auditPollService(this.proc);
     this.port = options.port ?? 7000;
     const run = runServer(this.proc, {
       port: this.port,
@@ -71,6 +74,12 @@ export class StageRun {
     try {
       await this.kernel.until(() => this.crash !== null || this.finished || cond(), { timeoutMs, what });
     } catch (err) {
+      if (/still busy/.test(describe(err))) {
+        throw new Error(
+          `the server never went to sleep while we waited for ${what}: its loop spins — some fd is ` +
+            `reported ready every time round and nothing makes it stop being ready\n  (${describe(err)})`,
+        );
+      }
       throw new Error(`timed out after ${timeoutMs} virtual ms waiting for ${what}\n  (${describe(err)})`);
     }
     if (this.crash) throw new Error(`the server crashed while we waited for ${what}: ${describe(this.crash.error)}`);
@@ -191,6 +200,8 @@ function yieldAfterEachWait(proc: Process): void {
   for (const name of ['select', 'poll', 'epoll_wait', 'kevent'] as const) {
     const original = (proc[name] as (...args: unknown[]) => Promise<number>).bind(proc);
     Object.defineProperty(proc, name, {
+      configurable: true,
+      writable: true,
       value: async (...args: unknown[]): Promise<number> => {
         const result = await original(...args);
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -198,6 +209,59 @@ function yieldAfterEachWait(proc: Process): void {
       },
     });
   }
+}
+
+export interface MissedEvent {
+  fd: number;
+  revents: number;
+  /** Which poll() call reported it (1 = the first). */
+  call: number;
+}
+export interface PollAudit {
+  readonly missed: MissedEvent[];
+  /** Entries in the array the last poll() call was given. */
+  readonly lastLength: number;
+}
+
+/**
+ * Watches a poll() loop keep the one promise it owes each wake-up: every entry that poll()
+ * reported readable, hung up, in error or invalid gets looked at before the next poll() —
+ * a read, accept or close on that fd, or the entry gone from the array. A loop that skips an
+ * entry (the classic swap-delete slip) leaves its events for later; this catches it at once.
+ */
+function auditPollService(proc: Process): PollAudit {
+  const NEEDS_SERVICE = 0x001 | 0x008 | 0x010 | 0x020; // POLLIN | POLLERR | POLLHUP | POLLNVAL
+  const audit = { missed: [] as MissedEvent[], lastLength: 0 };
+  const touched = new Set<number>();
+  let reported: Array<{ fd: number; revents: number }> = [];
+  let calls = 0;
+  for (const name of ['read', 'accept', 'accept4', 'close'] as const) {
+    const original = (proc[name] as (fd: number, ...rest: unknown[]) => number).bind(proc);
+    Object.defineProperty(proc, name, {
+      configurable: true,
+      writable: true,
+      value: (fd: number, ...rest: unknown[]): number => {
+        touched.add(fd);
+        return original(fd, ...rest);
+      },
+    });
+  }
+  const poll = (proc.poll as (fds: PollFd[], timeoutMs: number | null) => Promise<number>).bind(proc);
+  Object.defineProperty(proc, 'poll', {
+    configurable: true,
+    writable: true,
+    value: async (fds: PollFd[], timeoutMs: number | null): Promise<number> => {
+      audit.lastLength = fds.length;
+      const watched = new Set(fds.map((p) => p.fd));
+      for (const r of reported) if (!touched.has(r.fd) && watched.has(r.fd)) audit.missed.push({ ...r, call: calls });
+      touched.clear();
+      const result = await poll(fds, timeoutMs);
+      calls++;
+      reported = fds.filter((p) => p.fd >= 0 && p.revents & NEEDS_SERVICE).map((p) => ({ fd: p.fd, revents: p.revents }));
+      return result;
+    },
+  });
+  return audit;
 }
 
 /** Decodes a client's growing `received` bytes once, however often it is asked. */

@@ -8,11 +8,9 @@ import { hashPassword, verifyPassword } from '../db/password.ts';
 import type { Db } from '../db/db.ts';
 import type { Router, StoredMessage } from '../router/router.ts';
 import type { Session } from './session.ts';
-import { RateLimiter } from './rate-limit.ts';
 
 export const LIST_MAX = 1_000; // WHO users, JOIN members
 export const PENDING_MAX = 1_000; // stored messages sent per LOGIN; the rest come at the next one
-const WIZZ_WINDOW_MS = 5_000;
 
 /** What handlers need from the reactor that runs them. */
 export interface HandlerContext {
@@ -32,7 +30,6 @@ type Body = Record<string, unknown>;
 type Reply = Record<string, unknown> | null;
 
 export class Handlers {
-  readonly wizzLimit = new RateLimiter(WIZZ_WINDOW_MS);
   private readonly knownUsers = new Set<string>(); // users are never deleted, so a yes is forever
 
   constructor(private readonly ctx: HandlerContext) {}
@@ -123,11 +120,9 @@ export class Handlers {
   private async wizz(me: string, body: Body): Promise<Reply> {
     const to = v.userName(body, 'to');
     if (!(await this.userExists(to))) throw new WizzError('no_such_user', `no user "${to}"`);
-    const key = `${me}>${to}`;
-    const now = Date.now();
-    if (!this.wizzLimit.allows(key, now)) throw new WizzError('rate_limited', `one wizz to ${to} per 5 seconds`);
-    if (!(await this.ctx.router.wizz(me, to, now))) throw new WizzError('offline', `${to} is not online`);
-    this.wizzLimit.record(key, now);
+    const result = await this.ctx.router.wizz(me, to, Date.now());
+    if (result === 'rate_limited') throw new WizzError('rate_limited', `one wizz to ${to} per 5 seconds`);
+    if (result === 'offline') throw new WizzError('offline', `${to} is not online`);
     return {};
   }
 

@@ -2,6 +2,7 @@
 // Only events that happened count: check() before, record() after success.
 export class RateLimiter {
   private readonly last = new Map<string, number>();
+  private pruneAt = 1_024;
 
   constructor(private readonly windowMs: number) {}
 
@@ -12,6 +13,10 @@ export class RateLimiter {
 
   record(key: string, now: number): void {
     this.last.set(key, now);
+    if (this.last.size >= this.pruneAt) {
+      this.prune(now);
+      this.pruneAt = Math.max(1_024, this.last.size * 2); // amortised: prune when the map doubles
+    }
   }
 
   /** Drops keys whose window has passed, so the map stays as small as the active senders. */

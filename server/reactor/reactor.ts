@@ -49,7 +49,6 @@ export class Reactor implements HandlerContext {
   private nextSessionId = 1;
   private draining = false;
   private delivered: number[] = [];
-  private readonly pruneTimer: NodeJS.Timeout;
   private readonly log: (line: string) => void;
 
   constructor(options: ReactorOptions) {
@@ -60,7 +59,6 @@ export class Reactor implements HandlerContext {
     this.log = options.log ?? ((line) => console.error(line));
     this.handlers = new Handlers(this);
     this.router.onEvent((ev) => this.onRouteEvent(ev));
-    this.pruneTimer = setInterval(() => this.handlers.wizzLimit.prune(Date.now()), 10_000).unref();
   }
 
   get connectionCount(): number {
@@ -80,7 +78,6 @@ export class Reactor implements HandlerContext {
   /** Stops accepting, finishes the requests already received, flushes, and closes every socket. */
   async shutdown(timeoutMs = 5_000): Promise<void> {
     this.draining = true;
-    clearInterval(this.pruneTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline && [...this.sessions.values()].some((s) => s.busy || s.inbox.length > 0)) {

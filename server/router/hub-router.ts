@@ -2,7 +2,7 @@
 // in-memory pair in the single-process harness). The reactor id travels implicitly: the primary
 // knows which link a message came from.
 import type { LinkClient } from './link.ts';
-import type { JoinResult, RouteEvent, Router, StoredMessage } from './router.ts';
+import type { JoinResult, RouteEvent, Router, StoredMessage, WizzResult } from './router.ts';
 
 export class HubRouter implements Router {
   constructor(private readonly link: LinkClient) {}
@@ -16,7 +16,7 @@ export class HubRouter implements Router {
   deliver(msg: StoredMessage): void {
     this.link.post('hub', 'deliver', [msg]);
   }
-  wizz(from: string, to: string, ts: number): Promise<boolean> {
+  wizz(from: string, to: string, ts: number): Promise<WizzResult> {
     return this.link.request('hub', 'wizz', [from, to, ts]);
   }
   join(room: string, user: string, session: number): Promise<JoinResult> {

@@ -1,7 +1,11 @@
 // The Hub: the one cluster-wide view of who is online where and who is in which room. It lives in
 // the primary process and is driven by one message at a time, so it needs no locks. It never
 // touches sockets: it emits RouteEvents addressed to reactors.
-import type { JoinResult, RouteEvent, StoredMessage } from './router.ts';
+import type { JoinResult, RouteEvent, StoredMessage, WizzResult } from './router.ts';
+import { RateLimiter } from '../reactor/rate-limit.ts';
+
+/** At most one wizz per sender→recipient per 5 s, cluster-wide (a sender may move between reactors). */
+export const WIZZ_WINDOW_MS = 5_000;
 
 interface Owner {
   reactor: number;
@@ -15,6 +19,8 @@ export class Hub {
   /** room → user → owner of the membership (the session that joined). */
   private readonly rooms = new Map<string, Map<string, Owner>>();
   private readonly userRooms = new Map<string, Set<string>>();
+
+  private readonly wizzLimit = new RateLimiter(WIZZ_WINDOW_MS);
 
   constructor(private readonly emit: Emit) {}
 
@@ -49,11 +55,14 @@ export class Hub {
     if (owner) this.emit(owner.reactor, { e: 'dm', msg });
   }
 
-  wizz(from: string, to: string, ts: number): boolean {
+  wizz(from: string, to: string, ts: number): WizzResult {
+    const key = `${from}>${to}`;
+    if (!this.wizzLimit.allows(key, ts)) return 'rate_limited';
     const owner = this.owners.get(to);
-    if (!owner) return false;
+    if (!owner) return 'offline';
+    this.wizzLimit.record(key, ts);
     this.emit(owner.reactor, { e: 'wizzed', to, from, ts });
-    return true;
+    return 'delivered';
   }
 
   join(room: string, user: string, reactor: number, session: number): JoinResult | null {

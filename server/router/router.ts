@@ -19,6 +19,8 @@ export type RouteEvent =
   | { e: 'presence'; room: string; user: string; event: 'join' | 'leave' }
   | { e: 'replace'; user: string; session: number };
 
+export type WizzResult = 'delivered' | 'offline' | 'rate_limited';
+
 export interface JoinResult {
   members: string[];
   /** The session was already a member: no PRESENCE was sent. */
@@ -32,8 +34,8 @@ export interface Router {
   release(user: string, session: number): void;
   /** Delivers a committed direct message to the recipient if online (else it waits in the DB). */
   deliver(msg: StoredMessage): void;
-  /** Delivers WIZZED; false when the recipient is offline. */
-  wizz(from: string, to: string, ts: number): Promise<boolean>;
+  /** Delivers WIZZED unless the recipient is offline or the sender→recipient pair is rate limited. */
+  wizz(from: string, to: string, ts: number): Promise<WizzResult>;
   join(room: string, user: string, session: number): Promise<JoinResult>;
   /** False when the session was not a member. */
   leave(room: string, user: string, session: number): Promise<boolean>;

@@ -41,11 +41,13 @@ export interface ServerProcess {
   output(): string;
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<number | null>;
 }
 
 /** Starts `tsx server/main.ts <args>` and waits for the line that says where it listens. */
 export function startServerProcess(args: string[], timeoutMs = 30_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'server/main.ts', ...args], {
+  // node --import tsx (not the tsx CLI, which would sit between us and the primary's pid).
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -69,6 +71,7 @@ export function startServerProcess(args: string[], timeoutMs = 30_000): Promise<
             child.kill(signal);
             return exited;
           },
+          exited,
         });
       }
     };

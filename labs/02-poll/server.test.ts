@@ -1,0 +1,177 @@
+// Grader for stage 02: the chat on poll(). In order: it serves the chat as clients come and go;
+// it survives hostile clients and never walks past a ready entry (the swap-delete slip); it holds
+// 5,000 clients, and the cost meter shows what poll() costs: every entry, every call.
+import { describe, expect, it } from 'vitest';
+import { MessageType } from '#kit/chat.ts';
+import { StageRun, type Client, type StageOptions } from '#kit/grading.ts';
+import { runServer } from '#stage/02-poll/server.ts';
+
+async function withServer(body: (stage: StageRun) => Promise<void>, options: StageOptions = {}) {
+  const stage = new StageRun(runServer, options);
+  try {
+    await body(stage);
+  } finally {
+    await stage.dispose();
+  }
+}
+function header(length: number): Uint8Array {
+  const h = new Uint8Array(5);
+  new DataView(h.buffer).setUint32(0, length, false);
+  return h;
+}
+const errors = (stage: StageRun, c: Client, code: string) =>
+  stage.frames(c).filter((f) => f.type === MessageType.ERROR && f.body.code === code);
+const flags = (revents: number) =>
+  Object.entries({ POLLIN: 0x1, POLLOUT: 0x4, POLLERR: 0x8, POLLHUP: 0x10, POLLNVAL: 0x20 })
+    .filter(([, bit]) => revents & bit)
+    .map(([name]) => name)
+    .join('|');
+function expectNoMissedEvents(stage: StageRun) {
+  const [first] = stage.pollAudit.missed;
+  expect(
+    first,
+    first &&
+      `poll() call #${first.call} reported fd ${first.fd} ${flags(first.revents)}, but the loop called poll() again without ` +
+        `looking at it: after a swap-delete the entry moved into slot i has not been examined yet — do not advance i (hint 2)`,
+  ).toBeUndefined();
+}
+
+// --- 1. correctness ------------------------------------------------------------------------------------
+describe('02-poll: serves the chat', () => {
+  it('delivers each message once to every other client, and answers the sender', () =>
+    withServer(async (stage) => {
+      const clients = await stage.connect(6);
+      for (let round = 0; round < 3; round++) {
+        const from = clients[(round * 5) % clients.length]!;
+        await stage.sayAndWait(from, `round ${round}`, clients.filter((c) => c !== from));
+        await stage.waitFor(() => stage.hasReply(from, `say:round ${round}`), `the OK for message ${round + 1}`);
+      }
+      for (const [i, c] of clients.entries()) {
+        const heard = [0, 1, 2].map((r) => stage.heard(c, `round ${r}`).length);
+        const spoke = [0, 1, 2].map((r) => (clients[(r * 5) % clients.length] === c ? 0 : 1));
+        expect(heard, `client ${i + 1}: how many times it got each message`).toEqual(spoke);
+      }
+    }));
+
+  it('keeps the array right as clients come and go', () =>
+    withServer(async (stage) => {
+      const first = await stage.connect(10);
+      first[1]!.close();
+      first[4]!.shutdownWrite();
+      first[6]!.reset();
+      first[9]!.close();
+      await stage.waitFor(() => stage.openFds().length === 7,
+        'the server to close the 4 connections whose peer left (read() 0 or an error, POLLHUP, POLLERR) (hint 1)');
+      const later = await stage.connect(5);
+      const present = [...first.filter((_, i) => ![1, 4, 6, 9].includes(i)), ...later];
+      await stage.sayAndWait(later[4]!, 'roll call', present.filter((c) => c !== later[4]),
+        'every connected client to hear a message after others left and new ones came (are removed entries gone, new ones added?)');
+      expect(stage.openFds().length, 'the listener and 11 connections').toBe(12);
+      expect(stage.pollAudit.lastLength, 'entries in the array handed to poll(): the listener and the 11 connections').toBe(12);
+      expectNoMissedEvents(stage);
+    }));
+
+  it('stops when the signal aborts, closing every fd it opened', () =>
+    withServer(async (stage) => {
+      await stage.connect(3);
+      await stage.stop();
+      expect(stage.openFds(), 'fds still open after runServer resolved').toEqual([]);
+    }));
+
+  it('copes with partial writes: POLLOUT while bytes wait, then the rest goes out', () =>
+    withServer(
+      async (stage) => {
+        const clients = await stage.connect(3);
+        await stage.sayAndWait(clients[0]!, 'z'.repeat(8_000), clients.slice(1),
+          'a big message to arrive whole: ask for POLLOUT while conn.wantsWrite and flush on it (hint 1)');
+        await stage.sayAndWait(clients[0]!, 'after the big one', clients.slice(1));
+      },
+      { sndbuf: 1024, rcvbuf: 1024 },
+    ));
+});
+
+// --- 2. robustness ---------------------------------------------------------------------------------------
+describe('02-poll: survives hostile clients and its own bookkeeping', () => {
+  it('two clients leave in the same wake-up as a third speaks: nobody is skipped', () =>
+    withServer(async (stage) => {
+      // Each round: a listener, then the two leavers, then the speaker — last in the array, so a
+      // swap-delete moves the speaker into a leaver's slot.
+      for (let round = 0; round < 3; round++) {
+        const [listener, leaver1, leaver2, speaker] = await stage.connect(4);
+        leaver1!.close();
+        leaver2!.reset();
+        speaker!.sendFrame(MessageType.SAY, { id: round, text: `same wake-up ${round}` });
+        await stage.waitFor(() => stage.heard(listener!, `same wake-up ${round}`).length === 1, `the speaker's message in round ${round + 1}`);
+        await stage.waitFor(() => stage.openFds().length === 1 + 2 * (round + 1), 'the two leavers to be closed');
+        expectNoMissedEvents(stage);
+      }
+    }));
+
+  it('cleans up a reset client (POLLHUP | POLLERR), and one that resets mid-frame', () =>
+    withServer(async (stage) => {
+      const [a, b, c] = await stage.connect(3);
+      b!.reset();
+      const half = stage.open('reset-mid-write');
+      await stage.waitFor(() => stage.openFds().length === 4, 'the mid-write client to be accepted');
+      half.sendFrame(MessageType.SAY, { id: 1, text: 'cut short' });
+      await stage.waitFor(() => stage.openFds().length === 3,
+        'the server to close the reset connections: poll() reports POLLHUP/POLLERR with or without POLLIN — test bits with &, not === (hint 1)');
+      await stage.sayAndWait(a!, 'after resets', [c!]);
+      expect(stage.heard(a!, 'cut short').length, 'half a frame must never be delivered').toBe(0);
+    }));
+
+  it('answers a bad frame with ERROR bad_frame and closes only that connection', () =>
+    withServer(async (stage) => {
+      const [good, bad] = await stage.connect(2);
+      bad!.send(header(0x00ffffff));
+      await stage.waitFor(() => bad!.closedByPeer, 'the server to close the connection that sent a bad frame');
+      expect(errors(stage, bad!, 'bad_frame').length, 'ERROR bad_frame before closing').toBe(1);
+      const id = stage.ping(good!);
+      await stage.waitFor(() => stage.hasReply(good!, id), 'the good client to still be served');
+    }));
+
+  it('disconnects a client that never reads instead of queueing for it forever', () =>
+    withServer(
+      async (stage) => {
+        const [a, b] = await stage.connect(2);
+        stage.open('never-reads');
+        await stage.waitFor(() => stage.openFds().length === 4, 'the never-reading client to be accepted');
+        for (let i = 0; i < 40; i++) a!.sendFrame(MessageType.SAY, { id: i, text: `${i} ${'y'.repeat(1000)}` });
+        await stage.waitFor(() => stage.heard(b!, `39 ${'y'.repeat(1000)}`).length === 1, 'the reading client to get all 40 messages');
+        await stage.waitFor(() => stage.openFds().length === 3, 'the server to drop the client whose outbound queue overflowed');
+      },
+      { sndbuf: 4096, rcvbuf: 4096, maxOutboundBytes: 8192 },
+    ));
+});
+
+// --- 3. scale and complexity ---------------------------------------------------------------------------------------
+describe('02-poll: past the select() wall, still O(n)', () => {
+  it('serves 5,000 clients, and each poll() looks at every entry', () =>
+    withServer(async (stage) => {
+      const n = 5_000;
+      const clients = await stage.connect(n);
+      expect(stage.openFds().length, 'the listener and 5,000 connections').toBe(n + 1);
+      stage.proc.meter.reset();
+      await stage.sayAndWait(clients[n - 1]!, 'five thousand', clients.slice(0, n - 1));
+      const poll = stage.proc.meter.get('poll');
+      for (const other of ['select', 'epoll_wait', 'kevent']) {
+        expect(stage.proc.meter.get(other).calls, `this stage is about poll(): the loop called ${other}`).toBe(0);
+      }
+      expect(poll.calls, 'poll() was never called while a message went round').toBeGreaterThan(0);
+      expect(stage.pollAudit.lastLength, 'entries handed to poll(): the listener and 5,000 connections').toBe(n + 1);
+      expect(poll.fdsInspected % (n + 1), 'every poll() pass looks at every one of the 5,001 entries').toBe(0);
+      expect(poll.fdsInspected, 'every poll() call looks at all 5,001 entries').toBeGreaterThanOrEqual(poll.calls * (n + 1));
+      expect(poll.calls, `${poll.calls} poll() calls for one message: is the loop spinning?`).toBeLessThanOrEqual(50);
+      expectNoMissedEvents(stage);
+    }));
+
+  it('sleeps while nothing happens: POLLOUT only while bytes wait', () =>
+    withServer(async (stage) => {
+      await stage.connect(20);
+      stage.proc.meter.reset();
+      await stage.idle(10_000);
+      const calls = stage.proc.meter.get('poll').calls;
+      expect(calls, `${calls} poll() calls in 10 idle seconds: sockets are nearly always writable, so ask for POLLOUT only while conn.wantsWrite (hint 1)`).toBeLessThanOrEqual(200);
+    }));
+});
+

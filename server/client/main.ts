@@ -1,0 +1,150 @@
+// `npm run client -- --user alice [--host 127.0.0.1] [--port 7777]`: an interactive terminal client.
+// It also works against a lab server, which speaks LOGIN (any password), JOIN, SAY, WHO and PING.
+import readline from 'node:readline';
+import { parseArgs } from 'node:util';
+import { WizzClient, RequestFailed } from './wizz-client.ts';
+import { Req, Srv } from '../protocol/codes.ts';
+import { formatPush, HELP } from './format.ts';
+
+const { values } = parseArgs({
+  options: {
+    user: { type: 'string' },
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '7777' },
+  },
+});
+
+let me: string | null = null;
+let room: string | null = null;
+const defaultUser = values.user ?? null;
+
+let client: WizzClient;
+try {
+  client = await WizzClient.connect(Number(values.port), values.host);
+} catch (err) {
+  console.error(`cannot connect to ${values.host}:${values.port}: ${(err as Error).message}`);
+  console.error('is the server running? start it with `npm start`');
+  process.exit(1);
+}
+
+const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+const basePrompt = () => `${me ?? defaultUser ?? 'wizz'}${room ? ` ${room}` : ''}> `;
+rl.setPrompt(basePrompt());
+
+/** Prints above the prompt without eating what the user is typing. */
+function show(line: string): void {
+  readline.clearLine(process.stdout, 0);
+  readline.cursorTo(process.stdout, 0);
+  process.stdout.write(`${line}\n`);
+  rl.setPrompt(basePrompt());
+  rl.prompt(true);
+}
+
+/** The wizz: a terminal bell and the prompt line shaking left and right. */
+function shake(): void {
+  process.stdout.write('\x07');
+  const offsets = ['   ', '', '   ', '', '  ', '', ' ', ''];
+  offsets.forEach((pad, i) =>
+    setTimeout(() => {
+      rl.setPrompt(pad + basePrompt());
+      readline.clearLine(process.stdout, 0);
+      readline.cursorTo(process.stdout, 0);
+      rl.prompt(true);
+    }, i * 60),
+  );
+}
+
+client.onPush = (frame) => {
+  show(formatPush(frame, me));
+  if (frame.type === Srv.WIZZED) shake();
+};
+client.retainPushed = false;
+void client.closed.then(() => {
+  show('connection closed by the server');
+  process.exit(0);
+});
+
+async function run(line: string): Promise<void> {
+  const [cmd, ...args] = line.trim().split(/\s+/);
+  const rest = (n: number) => line.trim().split(/\s+/).slice(n).join(' ');
+  const userAndPassword = (): [string, string] | null => {
+    if (args.length >= 2) return [args[0]!, rest(2)];
+    if (args.length === 1 && defaultUser) return [defaultUser, args[0]!];
+    return null;
+  };
+  switch (cmd) {
+    case '/help':
+      return show(HELP);
+    case '/quit':
+      await client.close();
+      return process.exit(0);
+    case '/ping': {
+      const t = performance.now();
+      await client.call(Req.PING);
+      return show(`pong in ${(performance.now() - t).toFixed(1)} ms`);
+    }
+    case '/register': {
+      const up = userAndPassword();
+      if (!up) return show('usage: /register [user] <password>');
+      await client.call(Req.REGISTER, { user: up[0], password: up[1] });
+      return show(`registered ${up[0]}; now /login`);
+    }
+    case '/login': {
+      const up = userAndPassword();
+      if (!up) return show('usage: /login [user] <password>');
+      const ok = await client.call(Req.LOGIN, { user: up[0], password: up[1] });
+      me = up[0];
+      return show(`logged in as ${me}${ok.pending ? `; ${ok.pending} message(s) waited for you` : ''}`);
+    }
+    case '/msg': {
+      if (args.length < 2) return show('usage: /msg <user> <text>');
+      await client.call(Req.SEND, { to: args[0], text: rest(2) });
+      return show(`[sent to ${args[0]}] ${rest(2)}`);
+    }
+    case '/wizz':
+      if (!args[0]) return show('usage: /wizz <user>');
+      await client.call(Req.WIZZ, { to: args[0] });
+      return show(`you wizzed ${args[0]}`);
+    case '/join': {
+      if (!args[0]) return show('usage: /join <#room>');
+      const name = args[0].startsWith('#') ? args[0] : `#${args[0]}`;
+      const ok = await client.call(Req.JOIN, { room: name });
+      room = name;
+      return show(`joined ${name}: ${(ok.members as string[] | undefined)?.join(', ') ?? ''}`);
+    }
+    case '/leave': {
+      const name = args[0] ?? room;
+      if (!name) return show('usage: /leave [#room]');
+      await client.call(Req.LEAVE, { room: name });
+      if (name === room) room = null;
+      return show(`left ${name}`);
+    }
+    case '/who': {
+      const ok = await client.call(Req.WHO, args[0] ? { room: args[0] } : {});
+      return show(`${args[0] ? `in ${args[0]}` : 'online'}: ${(ok.users as string[]).join(', ') || '(nobody)'}`);
+    }
+    case '/history': {
+      if (!args[0]) return show('usage: /history <user> [limit]');
+      const ok = await client.call(Req.HISTORY, { with: args[0], ...(args[1] ? { limit: Number(args[1]) } : {}) });
+      const messages = ok.messages as Array<Record<string, unknown>>;
+      if (messages.length === 0) return show(`no messages with ${args[0]}`);
+      for (const m of [...messages].reverse()) show(formatPush({ type: Srv.MESSAGE, body: m }, me));
+      return;
+    }
+    default:
+      if (cmd?.startsWith('/')) return show(`unknown command ${cmd}; /help lists them`);
+      if (!room) return show('join a room first (/join #lobby), or /msg someone');
+      await client.call(Req.SAY, { room, text: line });
+      // Your own lines are not echoed by the server; readline already shows what you typed.
+      return;
+  }
+}
+
+show(`connected to ${values.host}:${values.port} — /help for commands${defaultUser ? `; /register <password> then /login <password>` : ''}`);
+rl.on('line', (line) => {
+  if (line.trim() === '') return rl.prompt();
+  run(line).catch((err) => show(err instanceof RequestFailed ? `! ${err.code}: ${(err.body.message as string) ?? ''}` : `! ${(err as Error).message}`));
+});
+rl.on('close', () => {
+  void client.close().then(() => process.exit(0));
+});

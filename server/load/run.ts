@@ -1,0 +1,178 @@
+// The load generator's core, callable from the CLI and from perf benchmarks: N clients register,
+// log in and join rooms, then for `durationS` seconds send at a fixed total rate — room SAYs
+// (fanned out to every other member) and direct messages — and every delivery's latency is
+// measured from the send time carried in its text. 127.0.0.1 only.
+import { WizzClient } from '../client/wizz-client.ts';
+import { Req, Srv } from '../protocol/codes.ts';
+import type { Frame } from '../protocol/frame.ts';
+import { Histogram } from './histogram.ts';
+
+export interface LoadOptions {
+  port: number;
+  clients: number;
+  rooms: number;
+  /** Messages sent per second, all clients together. */
+  rate: number;
+  durationS: number;
+  /** Fraction of sends that are room SAYs; the rest are direct messages. */
+  sayRatio?: number;
+  /** User names are `${prefix}${i}`; accounts are reused across runs. */
+  prefix?: string;
+  connectConcurrency?: number;
+  /** Called about twice a second. */
+  onProgress?: (p: LoadProgress) => void;
+}
+
+export interface LoadProgress {
+  phase: 'connecting' | 'sending' | 'draining';
+  connected: number;
+  sent: number;
+  delivered: number;
+  elapsedS: number;
+}
+
+export interface LoadResult {
+  connected: number;
+  sent: number;
+  /** Sends the server acknowledged. */
+  acked: number;
+  delivered: number;
+  /** Deliveries expected from the acknowledged sends (room members online + DM recipients). */
+  expected: number;
+  durationS: number;
+  sentPerS: number;
+  deliveredPerS: number;
+  latencyMs: { p50: number; p95: number; p99: number; max: number };
+  errors: Record<string, number>;
+}
+
+const PASSWORD = 'load-test-password';
+const MARK = '\u2063'; // an invisible separator: text = MARK + sendTime + MARK + padding
+
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const sayRatio = o.sayRatio ?? 0.1;
+  const prefix = o.prefix ?? 'load_';
+  const errors: Record<string, number> = {};
+  const fail = (code: string) => (errors[code] = (errors[code] ?? 0) + 1);
+  const latency = new Histogram();
+  const clients: Array<WizzClient | null> = new Array(o.clients).fill(null);
+  const roomOf = (i: number) => `#load-${i % o.rooms}`;
+  const roomSize = new Map<string, number>();
+  let delivered = 0;
+  let sent = 0;
+  let acked = 0;
+  let expected = 0;
+  let phase: LoadProgress['phase'] = 'connecting';
+  const started = performance.now();
+  const progress = () =>
+    o.onProgress?.({ phase, connected: clients.filter(Boolean).length, sent, delivered, elapsedS: (performance.now() - started) / 1000 });
+  const ticker = setInterval(progress, 500);
+
+  const onPush = (frame: Frame) => {
+    if (frame.type === Srv.ROOM || frame.type === Srv.MESSAGE) {
+      const text = frame.body.text as string;
+      if (text.startsWith(MARK)) {
+        delivered++;
+        latency.record(performance.now() - Number(text.slice(1, text.indexOf(MARK, 1))));
+      }
+    } else if (frame.type === Srv.ERROR) fail(String(frame.body.code));
+  };
+
+  // ── connect, register, log in, join ─────────────────────────────────────────────────────────
+  let next = 0;
+  const setupOne = async (i: number) => {
+    const user = `${prefix}${i}`;
+    try {
+      const c = await WizzClient.connect(o.port);
+      c.retainPushed = false;
+      c.onPush = onPush;
+      const reg = await c.request(Req.REGISTER, { user, password: PASSWORD }, 60_000);
+      if (reg.type === Srv.ERROR && reg.body.code !== 'user_taken') throw new Error(String(reg.body.code));
+      const login = await c.request(Req.LOGIN, { user, password: PASSWORD }, 60_000);
+      if (login.type === Srv.ERROR) throw new Error(String(login.body.code));
+      const join = await c.request(Req.JOIN, { room: roomOf(i) }, 60_000);
+      if (join.type === Srv.ERROR) throw new Error(String(join.body.code));
+      roomSize.set(roomOf(i), (roomSize.get(roomOf(i)) ?? 0) + 1);
+      clients[i] = c;
+      void c.closed.then(() => {
+        if (phase !== 'draining') fail('disconnected');
+        clients[i] = null;
+      });
+    } catch (err) {
+      fail(/^[a-z_]+$/.test((err as Error).message) ? (err as Error).message : 'connect_failed');
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(o.connectConcurrency ?? 64, o.clients) }, async () => {
+      while (next < o.clients) await setupOne(next++);
+    }),
+  );
+  const connected = clients.filter(Boolean).length;
+
+  // ── send at a fixed rate for the duration ───────────────────────────────────────────────────
+  phase = 'sending';
+  const live = clients.map((c, i) => (c ? i : -1)).filter((i) => i >= 0);
+  const sendStart = performance.now();
+  const outstanding = new Set<Promise<unknown>>();
+  const sendOne = () => {
+    if (live.length < 2) return;
+    const i = live[Math.floor(Math.random() * live.length)]!;
+    const c = clients[i];
+    if (!c) return;
+    const text = `${MARK}${performance.now()}${MARK} load`;
+    const say = Math.random() < sayRatio;
+    let to = i;
+    while (!say && to === i) to = live[Math.floor(Math.random() * live.length)]!;
+    const fanOut = say ? (roomSize.get(roomOf(i)) ?? 1) - 1 : 1;
+    sent++;
+    const p = c
+      .request(say ? Req.SAY : Req.SEND, say ? { room: roomOf(i), text } : { to: `${prefix}${to}`, text }, 30_000)
+      .then(
+        (reply) => {
+          if (reply.type === Srv.OK) {
+            acked++;
+            expected += fanOut;
+          } else fail(String(reply.body.code));
+        },
+        () => fail('timeout'),
+      )
+      .finally(() => outstanding.delete(p));
+    outstanding.add(p);
+  };
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const elapsed = (performance.now() - sendStart) / 1000;
+      if (elapsed >= o.durationS) {
+        clearInterval(timer);
+        resolve();
+        return;
+      }
+      const due = Math.floor(elapsed * o.rate) - sent; // catch up if a tick was late
+      for (let k = 0; k < due; k++) sendOne();
+    }, 5);
+  });
+  const sendEnd = performance.now();
+
+  // ── wait (bounded) for replies and deliveries in flight, then disconnect ───────────────────
+  const drainDeadline = Date.now() + 15_000;
+  while (Date.now() < drainDeadline && (outstanding.size > 0 || delivered < expected)) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  phase = 'draining';
+  clearInterval(ticker);
+  progress();
+  await Promise.all(clients.map((c) => c?.close()));
+  const durationS = (sendEnd - sendStart) / 1000;
+  return {
+    connected,
+    sent,
+    acked,
+    delivered,
+    expected,
+    durationS,
+    sentPerS: sent / durationS,
+    deliveredPerS: delivered / durationS,
+    latencyMs: { p50: latency.quantile(0.5), p95: latency.quantile(0.95), p99: latency.quantile(0.99), max: latency.max },
+    errors,
+  };
+}
