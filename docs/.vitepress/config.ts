@@ -31,6 +31,12 @@ function kernelItems(): DefaultTheme.SidebarItem[] {
   return files.flatMap((f) => item(`reference/kernel/${f.slice(0, -3)}`));
 }
 
+/** The nav's Reference entry points at the first reference page that exists. */
+function referenceNav(): DefaultTheme.NavItem[] {
+  const first = [...item('reference/protocol'), ...kernelItems()][0];
+  return first?.link ? [{ text: 'Reference', link: first.link, activeMatch: '^/reference/' }] : [];
+}
+
 function sidebar(): DefaultTheme.SidebarItem[] {
   const groups: DefaultTheme.SidebarItem[] = [
     {
@@ -78,7 +84,7 @@ export default withMermaid(
         { text: 'Chapters', link: '/chapters/01-anatomy', activeMatch: '^/(chapters|qa)/' },
         { text: 'Labs', link: '/labs/', activeMatch: '^/labs/' },
         { text: 'Server', link: '/server/', activeMatch: '^/server/' },
-        ...(docExists('reference/protocol.md') ? [{ text: 'Reference', link: '/reference/protocol', activeMatch: '^/reference/' }] : []),
+        ...referenceNav(),
       ],
       sidebar: sidebar(),
       outline: { level: [2, 3] },

@@ -95,12 +95,12 @@ describe('02-poll: survives hostile clients and its own bookkeeping', () => {
   it('two clients leave in the same wake-up as a third speaks: nobody is skipped', () =>
     withServer(async (stage) => {
       // Each round: a listener, then the two leavers, then the speaker — last in the array, so a
-      // swap-delete moves the speaker into a leaver's slot.
+      // swap-delete moves the speaker into a leaver's slot. All three act before the server wakes.
       for (let round = 0; round < 3; round++) {
         const [listener, leaver1, leaver2, speaker] = await stage.connect(4);
+        speaker!.sendFrame(MessageType.SAY, { id: round, text: `same wake-up ${round}` });
         leaver1!.close();
         leaver2!.reset();
-        speaker!.sendFrame(MessageType.SAY, { id: round, text: `same wake-up ${round}` });
         await stage.waitFor(() => stage.heard(listener!, `same wake-up ${round}`).length === 1, `the speaker's message in round ${round + 1}`);
         await stage.waitFor(() => stage.openFds().length === 1 + 2 * (round + 1), 'the two leavers to be closed');
         expectNoMissedEvents(stage);

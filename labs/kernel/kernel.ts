@@ -30,7 +30,7 @@ export const DEFAULT_SNDBUF = 16 * 1024;
 export const DEFAULT_RCVBUF = 64 * 1024;
 export const DEFAULT_NOFILE: Rlimit = { soft: 1024, hard: 1_048_576 };
 /** How many event-loop turns settle() allows before calling the system busy. */
-const SETTLE_TURN_LIMIT = 100_000;
+const SETTLE_TURN_LIMIT = 20_000;
 
 export class Kernel implements Host {
   readonly clock: Clock;

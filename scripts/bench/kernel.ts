@@ -103,8 +103,14 @@ async function measureAt(total: number): Promise<Map<Mech, Measure | null>> {
 
 const started = performance.now();
 const rows: Array<Array<string | number>> = [];
-const fdsSeries: Record<Mech, Series> = Object.fromEntries(MECHS.map((m) => [m, { name: m, points: [] }])) as Record<Mech, Series>;
-const usSeries: Record<Mech, Series> = Object.fromEntries(MECHS.map((m) => [m, { name: m, points: [] }])) as Record<Mech, Series>;
+const emptySeries = (): Record<Mech, Series> => ({
+  select: { name: 'select', points: [] },
+  poll: { name: 'poll', points: [] },
+  epoll: { name: 'epoll', points: [] },
+  kqueue: { name: 'kqueue', points: [] },
+});
+const fdsSeries = emptySeries();
+const usSeries = emptySeries();
 for (const total of SIZES) {
   const res = await measureAt(total);
   for (const mech of MECHS) {

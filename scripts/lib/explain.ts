@@ -8,6 +8,8 @@ import { c } from './color.ts';
 export type Cause = 'todo' | 'timeout' | 'import' | 'type' | 'would-block' | 'fd-setsize' | 'crash' | 'assertion' | 'other';
 
 export function classify(e: ErrorInfo): Cause {
+  // A wrapper (fast-check's "Property failed") is judged by what it wraps.
+  if (e.cause && /^Property failed/.test(e.message)) return classify(e.cause);
   const m = `${e.name}: ${e.message}`;
   if (e.name === 'RunTimeout' || /Test timed out in \d+ ?ms|Hook timed out in/i.test(m)) return 'timeout';
   if (e.name === 'RunnerCrash') return 'crash';
@@ -45,7 +47,8 @@ export function friendlyHint(cause: Cause, stage: string): string | null {
 /** First stack frame inside the learner's code (the target dir, not a grader, not the kernel). */
 export function learnerFrame(e: ErrorInfo, targetDir: string): { file: string; line: number } | null {
   const root = targetDir.endsWith(path.sep) ? targetDir : targetDir + path.sep;
-  for (const f of e.frames) {
+  const frames = [...(e.cause?.frames ?? []), ...e.frames]; // where the wrapped error was thrown comes first
+  for (const f of frames) {
     if (!f.file.startsWith(root)) continue;
     if (/\.test\.ts$/.test(f.file) || f.file.includes(`${path.sep}kernel${path.sep}`) || f.file.includes(`${path.sep}kit${path.sep}`)) continue;
     return { file: f.file, line: f.line };
@@ -56,8 +59,13 @@ export function learnerFrame(e: ErrorInfo, targetDir: string): { file: string; l
 const MAX_MSG_LINES = 8;
 const MAX_DIFF_LINES = 16;
 
+const MAX_LINE = 240;
+
 function clip(text: string, maxLines: number): string[] {
-  const lines = text.replace(/\s+$/, '').split('\n');
+  const lines = text
+    .replace(/\s+$/, '')
+    .split('\n')
+    .map((l) => (l.length > MAX_LINE ? `${l.slice(0, MAX_LINE)}… (${l.length - MAX_LINE} more characters)` : l));
   return lines.length > maxLines ? [...lines.slice(0, maxLines), `… (${lines.length - maxLines} more lines)`] : lines;
 }
 
@@ -65,8 +73,9 @@ const show = (v: string) => (v === '' ? c.dim('(empty)') : v);
 
 /** Two failures with this same key are the same mistake; the report prints the second one short. */
 export function failureKey(t: TestRecord, targetDir: string): string {
-  const e = t.errors[0];
-  if (!e) return '';
+  const outer = t.errors[0];
+  if (!outer) return '';
+  const e = outer.cause && /^Property failed/.test(outer.message) ? outer.cause : outer;
   const f = learnerFrame(e, targetDir);
   return `${e.message.split('\n')[0]}@${f ? `${f.file}:${f.line}` : ''}`;
 }
@@ -86,7 +95,11 @@ export function explainFailure(t: TestRecord, ctx: ExplainContext): string[] {
   const seen = new Set<Cause>();
   for (const e of t.errors.slice(0, 3)) {
     const cause = classify(e);
-    const msg = e.message.replace(/\x1b\[[0-9;]*m/g, '').replace(/ \/\/ Object\.is equality$/m, '');
+    // fast-check: the grader's own assertion (the cause) first, then the counterexample.
+    if (e.cause && /^Property failed/.test(e.message)) {
+      for (const l of clip(e.cause.message.replace(/\x1b\[[0-9;]*m/g, ''), MAX_MSG_LINES)) out.push(ind + l);
+    }
+    const msg = e.message.replace(/\n+Hint: Enable verbose mode[^\n]*/, '').replace(/\x1b\[[0-9;]*m/g, '').replace(/ \/\/ Object\.is equality$/m, '');
     for (const l of clip(msg, MAX_MSG_LINES)) out.push(ind + l);
     const short = (s?: string) => s !== undefined && !s.includes('\n') && s.length <= 160;
     if (short(e.expected) && short(e.actual)) {

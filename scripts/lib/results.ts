@@ -15,6 +15,8 @@ export interface ErrorInfo {
   actual?: string;
   diff?: string;
   frames: Frame[];
+  /** The error this one wraps (fast-check puts the grader's real failure here). */
+  cause?: ErrorInfo;
 }
 
 export type TestState = 'passed' | 'failed' | 'skipped';

@@ -12,7 +12,7 @@ const run = await runVitest({
   onModuleStart: (file) => send({ t: 'start', file }),
   onModuleEnd: (file) => send({ t: 'end', file }),
 });
-send({ t: 'done', unhandled: run.unhandled });
-// Leftover handles in learner code must not keep this process alive.
-process.disconnect?.();
+// Wait until the last message is written (IPC is ordered, so all before it are too), then exit:
+// leftover handles in learner code must not keep this process alive.
+await new Promise<void>((resolve) => (process.send ? process.send({ t: 'done', unhandled: run.unhandled }, () => resolve()) : resolve()));
 process.exit(0);

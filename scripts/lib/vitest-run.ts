@@ -26,10 +26,20 @@ interface RawError {
   diff?: unknown;
   stacks?: Array<{ file: string; line: number; column: number }>;
   stack?: string;
+  cause?: unknown;
 }
 
-export function toErrorInfo(e: RawError): ErrorInfo {
-  const frames: Frame[] = (e.stacks ?? []).map((s) => ({ file: s.file, line: s.line, column: s.column }));
+/** vitest parses stacks of top-level errors only; a wrapped cause keeps its raw stack text. */
+export function parseStack(stack: string | undefined): Frame[] {
+  const frames: Frame[] = [];
+  for (const m of (stack ?? '').matchAll(/^\s*at (?:.*? \()?(?:file:\/\/)?(\/[^():]+):(\d+):(\d+)\)?\s*$/gm)) {
+    frames.push({ file: decodeURIComponent(m[1]!), line: Number(m[2]), column: Number(m[3]) });
+  }
+  return frames;
+}
+
+export function toErrorInfo(e: RawError, depth = 0): ErrorInfo {
+  const frames: Frame[] = e.stacks ? e.stacks.map((s) => ({ file: s.file, line: s.line, column: s.column })) : parseStack(e.stack);
   return {
     name: e.name ?? 'Error',
     message: e.message ?? String(e),
@@ -37,6 +47,7 @@ export function toErrorInfo(e: RawError): ErrorInfo {
     actual: typeof e.actual === 'string' ? e.actual : undefined,
     diff: typeof e.diff === 'string' ? e.diff : undefined,
     frames,
+    cause: e.cause && typeof e.cause === 'object' && depth < 3 ? toErrorInfo(e.cause as RawError, depth + 1) : undefined,
   };
 }
 

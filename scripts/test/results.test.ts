@@ -79,3 +79,14 @@ describe('variantVerdict', () => {
     expect(variantVerdict({ tests: [], unhandled: [] })).toBe('no tests ran');
   });
 });
+
+describe('parseStack', async () => {
+  const { parseStack } = await import('../lib/vitest-run.ts');
+  it('reads frames from a raw V8 stack (file paths and file:// URLs)', () => {
+    const stack = 'Error: TODO\n    at encodeFrame (/p/labs/00-packets/frames.ts:35:9)\n    at file:///p/labs/00-packets/frames.test.ts:12:5\n    at node:internal/x:1:1';
+    expect(parseStack(stack)).toEqual([
+      { file: '/p/labs/00-packets/frames.ts', line: 35, column: 9 },
+      { file: '/p/labs/00-packets/frames.test.ts', line: 12, column: 5 },
+    ]);
+  });
+});

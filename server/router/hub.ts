@@ -2,7 +2,7 @@
 // the primary process and is driven by one message at a time, so it needs no locks. It never
 // touches sockets: it emits RouteEvents addressed to reactors.
 import type { JoinResult, RouteEvent, StoredMessage, WizzResult } from './router.ts';
-import { RateLimiter } from '../reactor/rate-limit.ts';
+import { RateLimiter } from './rate-limit.ts';
 
 /** At most one wizz per sender→recipient per 5 s, cluster-wide (a sender may move between reactors). */
 export const WIZZ_WINDOW_MS = 5_000;

@@ -196,6 +196,8 @@ class Player {
           return row;
         });
       }
+      default:
+        throw new Error(`unknown scenario op '${s.op}'`);
     }
   }
 }

@@ -37,5 +37,6 @@ export function formatNumber(n: number): string {
 }
 
 function trim(n: number): string {
-  return n.toFixed(n >= 100 ? 0 : n >= 10 ? 1 : 2).replace(/\.?0+$/, '');
+  const s = n.toFixed(Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 10 ? 1 : 2);
+  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
 }
