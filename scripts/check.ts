@@ -20,6 +20,9 @@ if ('error' in steps) {
   process.exit(2);
 }
 
+const SOLUTIONS_RUN = path.join(os.tmpdir(), `wizz-solutions-run-${process.pid}.json`);
+process.on('exit', () => fs.rmSync(SOLUTIONS_RUN, { force: true }));
+
 interface Outcome {
   id: string;
   passed: number;
@@ -55,7 +58,9 @@ async function runStep(step: Step): Promise<Omit<Outcome, 'id' | 'ms'>> {
   if (k.type === 'summary') {
     const file = path.join(os.tmpdir(), `wizz-${step.id}-${process.pid}.json`);
     fs.rmSync(file, { force: true });
-    const code = await runCommand(k.cmd, ['--summary', file]);
+    // Honesty needs solutions/ graded too: hand it the graders step's run instead of repeating it.
+    const reuse = step.id === 'honesty' && fs.existsSync(SOLUTIONS_RUN) ? ['--solutions-run', SOLUTIONS_RUN] : [];
+    const code = await runCommand(k.cmd, ['--summary', file, ...reuse]);
     const s = readSummary(file);
     fs.rmSync(file, { force: true });
     if (!s) return { passed: 0, failed: 1, note: `crashed (exit code ${code}) before reporting its counts` };
@@ -65,6 +70,7 @@ async function runStep(step: Step): Promise<Omit<Outcome, 'id' | 'ms'>> {
   const empty = !k.dirs.some(hasTests);
   if (empty && k.allowEmpty) console.log(c.yellow(`  no test files in ${k.dirs.join(', ')} yet — running with --passWithNoTests`));
   const run = await runIsolated({ target: k.target, project: k.project, passWithNoTests: empty && k.allowEmpty, timeoutMs: 15 * 60_000 });
+  if (step.id === 'graders' && !run.aborted) fs.writeFileSync(SOLUTIONS_RUN, JSON.stringify(run));
   const tests = [...run.tests, ...abortedRecords(run)];
   let passed = 0;
   let failed = 0;

@@ -21,7 +21,12 @@ const CONCURRENCY = Number(process.env.WIZZ_CONCURRENCY) || 2;
 const RUN_LIMIT_MS = Number(process.env.WIZZ_RUN_TIMEOUT_MS) || 10 * 60_000;
 const VARIANT_LIMIT_MS = Number(process.env.WIZZ_VARIANT_TIMEOUT_MS) || 3 * 60_000;
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { summary: { type: 'string' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  // --solutions-run FILE: check already graded solutions/ (its graders step) and hands the result over.
+  options: { summary: { type: 'string' }, 'solutions-run': { type: 'string' } },
+});
+const reusedSolutions = values['solutions-run'] && fs.existsSync(values['solutions-run']) ? (JSON.parse(fs.readFileSync(values['solutions-run'], 'utf8')) as RunResult) : null;
 
 let passed = 0;
 let failed = 0;
@@ -61,7 +66,13 @@ for (const id of selected) {
   assert(!!stage, `${id}: is listed in labs/stages.json`, 'add it to the manifest so the scoreboard, hints and honesty know it');
   const hasSol = fs.existsSync(path.join(SOLUTIONS, id));
   assert(hasSol, `${id}: has solutions/${id}/`);
-  if (hasSol) withSolutions.add(id);
+  if (hasSol) {
+    withSolutions.add(id);
+    // solutions/NN is the starter completed: each of its files must have a starter in labs/NN.
+    const solFiles = (fs.readdirSync(path.join(SOLUTIONS, id), { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(SOLUTIONS, id, f)).isFile());
+    const missing = solFiles.filter((f) => !fs.existsSync(path.join(labDir, f)));
+    assert(missing.length === 0, `${id}: every solution file has a starter in labs/`, `missing: ${missing.join(', ')}`);
+  }
   assert(fs.existsSync(path.join(labDir, 'README.md')), `${id}: has a README.md`);
   const graders = graderFiles(labDir);
   if (assert(graders.length >= 1, `${id}: has graders (${graders.length} *.test.ts)`)) gradable.push(id);
@@ -96,7 +107,7 @@ const [labsRun, solRun] = await pool(
   ],
   CONCURRENCY,
   async ({ target, stages }): Promise<RunResult | null> =>
-    stages.length ? runIsolated({ target, project: 'graders', filters: stages.map((id) => `labs/${id}/`), timeoutMs: RUN_LIMIT_MS }) : null,
+    !stages.length ? null : target === 'solutions' && reusedSolutions ? reusedSolutions : runIsolated({ target, project: 'graders', filters: stages.map((id) => `labs/${id}/`), timeoutMs: RUN_LIMIT_MS }),
 );
 
 header('2. labs/ as shipped fails its graders (a passing starter means a grader that checks nothing)');
@@ -108,7 +119,7 @@ for (const id of gradable) {
 }
 if (gradable.length === 0) console.log(c.dim('  (no stage with graders yet)'));
 
-header('3. solutions/ passes every grader');
+header(`3. solutions/ passes every grader${reusedSolutions ? ' (the run of check\'s graders step)' : ''}`);
 const solBy = solRun ? groupByStage([...solRun.tests, ...abortedRecords(solRun)]) : new Map<string, StageResult>();
 const solOk = new Set<string>();
 for (const id of solStages) {
@@ -130,7 +141,8 @@ const verdicts = await pool(todo, CONCURRENCY, async (v): Promise<{ v: Variant; 
   let dir: string | null = null;
   try {
     dir = buildOverlay(SOLUTIONS, v);
-    const run = await runIsolated({ target: dir, project: 'graders', filters: [`labs/${v.stage}/`], timeoutMs: VARIANT_LIMIT_MS });
+    // bail: one failing grader is all the proof needed; the rest of the stage need not run.
+    const run = await runIsolated({ target: dir, project: 'graders', filters: [`labs/${v.stage}/`], timeoutMs: VARIANT_LIMIT_MS, bail: 1 });
     const verdict = variantVerdict(run);
     const first = run.tests.find((t) => t.state === 'failed');
     return { v, verdict, ms: Date.now() - t0, note: first ? `${first.name}` : '' };

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { Kernel, bridge } from '#kernel/index.ts';
 import type { RunServer } from '#kit/server-options.ts';
 import { c } from './lib/color.ts';
-import { LABS, ROOT } from './lib/paths.ts';
+import { LABS, ROOT, SOLUTIONS } from './lib/paths.ts';
 import { loadManifest, resolveStage } from './lib/stages.ts';
 
 const { values, positionals } = parseArgs({
@@ -26,7 +26,7 @@ if ('error' in found) {
   process.exit(2);
 }
 const id = found.id;
-const base = values.solution ? path.join(ROOT, 'solutions') : LABS;
+const base = values.solution ? SOLUTIONS : LABS;
 const entry = path.join(base, id, 'server.ts');
 if (!fs.existsSync(entry)) {
   const n = id.slice(0, 2);
@@ -90,7 +90,8 @@ serving.then(
     if (!stopping) console.log(c.yellow('runServer returned on its own before being asked to stop.'));
   },
   async (err: unknown) => {
-    console.error(c.red(`the server crashed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`));
+    console.error(c.red(`\nthe server crashed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`));
+    console.error(`The graders say more: ${c.cyan(`npm test -- ${id.slice(0, 2)}`)}`);
     if (!stopping) {
       await tcp.close();
       process.exit(1);

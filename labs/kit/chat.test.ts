@@ -48,12 +48,11 @@ describe('ChatRoom', () => {
     expect(to(room.handle(4, { type: MessageType.JOIN, body: { id: 'b', room: '#x' } }), 4)[0]!.body).toEqual({
       re: 'b',
       room: '#lobby',
-      members: 2,
+      members: ['guest4', 'guest7'],
     });
     expect(to(room.handle(7, { type: MessageType.WHO, body: { id: 'c' } }), 7)[0]!.body).toEqual({
       re: 'c',
       users: ['guest4', 'guest7'],
-      total: 2,
     });
   });
 

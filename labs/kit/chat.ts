@@ -26,7 +26,7 @@ export const LOBBY = '#lobby';
 export const MAX_USER_LENGTH = 32;
 /** Longest SAY text: even fully JSON-escaped (6 bytes a char) its ROOM frame stays under 64 KiB. */
 export const MAX_TEXT_LENGTH = 8_192;
-/** WHO lists at most this many names, so its reply always fits in one frame. */
+/** JOIN and WHO list at most this many names, so a reply always fits in one frame. */
 export const MAX_LISTED_USERS = 1_000;
 /**
  * Join/leave announcements stop above this many members, as big rooms on real chat services do:
@@ -119,7 +119,7 @@ export class ChatRoom {
         return reply({ user: name, pending: 0 });
       }
       case MessageType.JOIN:
-        return reply({ room: LOBBY, members: this.users.size });
+        return reply({ room: LOBBY, members: this.listUsers() });
       case MessageType.SAY: {
         const text = body.text;
         if (typeof text !== 'string' || text.length > MAX_TEXT_LENGTH) {
@@ -131,13 +131,22 @@ export class ChatRoom {
       case MessageType.PING:
         return reply({});
       case MessageType.WHO:
-        return reply({ users: [...this.users.values()].slice(0, MAX_LISTED_USERS), total: this.users.size });
+        return reply({ users: this.listUsers() });
       default:
         if (frame.type >= FIRST_REQUEST && frame.type <= LAST_REQUEST) {
           return badRequest(`request type 0x${frame.type.toString(16).padStart(2, '0')} is not served by the lab chat`);
         }
         return [{ to: conn, bytes: errorFrame('bad_frame', `unknown frame type 0x${frame.type.toString(16)}`), close: true }];
     }
+  }
+
+  private listUsers(): string[] {
+    const names: string[] = [];
+    for (const name of this.users.values()) {
+      if (names.length === MAX_LISTED_USERS) break;
+      names.push(name);
+    }
+    return names;
   }
 
   private announce(conn: number, user: string, event: 'join' | 'leave'): Delivery[] {

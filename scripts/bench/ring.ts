@@ -65,7 +65,7 @@ for (const producers of PRODUCER_COUNTS) {
 }
 
 const columns = ['producers', 'ring msg/s', 'postMessage msg/s', 'ring ÷ postMessage'];
-const table = rows.map(([p, r, m]) => [p, r, m, Number((r / m).toFixed(1))]);
+const table = rows.map(([p, r, m]) => [p, r, m, `${(r / m).toFixed(1)}×`]);
 printTable(columns, table);
 const file = writeChartData('ring', {
   command: 'npm run bench:ring',

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { WizzClient, RequestFailed } from './wizz-client.ts';
 import { Req, Srv } from '../protocol/codes.ts';
 import { formatPush, HELP } from './format.ts';
+import type { Frame } from '../protocol/frame.ts';
 
 const { values } = parseArgs({
   options: {
@@ -54,10 +55,19 @@ function shake(): void {
   );
 }
 
-client.onPush = (frame) => {
+// While LOGIN is in flight, pushed frames (the stored messages) wait, so they print after
+// "logged in" and are addressed to "you".
+let held: Frame[] | null = null;
+const display = (frame: Frame) => {
   show(formatPush(frame, me));
   if (frame.type === Srv.WIZZED) shake();
 };
+const release = () => {
+  const frames = held ?? [];
+  held = null;
+  frames.forEach(display);
+};
+client.onPush = (frame) => (held ? held.push(frame) : display(frame));
 client.retainPushed = false;
 void client.closed.then(() => {
   show('connection closed by the server');
@@ -92,9 +102,15 @@ async function run(line: string): Promise<void> {
     case '/login': {
       const up = userAndPassword();
       if (!up) return show('usage: /login [user] <password>');
-      const ok = await client.call(Req.LOGIN, { user: up[0], password: up[1] });
-      me = up[0];
-      return show(`logged in as ${me}${ok.pending ? `; ${ok.pending} message(s) waited for you` : ''}`);
+      held = [];
+      try {
+        const ok = await client.call(Req.LOGIN, { user: up[0], password: up[1] });
+        me = up[0];
+        show(`logged in as ${me}${ok.pending ? `; ${ok.pending} message(s) waited for you:` : ''}`);
+      } finally {
+        release();
+      }
+      return;
     }
     case '/msg': {
       if (args.length < 2) return show('usage: /msg <user> <text>');
@@ -114,7 +130,7 @@ async function run(line: string): Promise<void> {
     }
     case '/leave': {
       const name = args[0] ?? room;
-      if (!name) return show('usage: /leave [#room]');
+      if (!name) return show('you are in no room here; usage: /leave [#room]');
       await client.call(Req.LEAVE, { room: name });
       if (name === room) room = null;
       return show(`left ${name}`);

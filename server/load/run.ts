@@ -19,12 +19,14 @@ export interface LoadOptions {
   /** User names are `${prefix}${i}`; accounts are reused across runs. */
   prefix?: string;
   connectConcurrency?: number;
+  /** Give up connecting new clients after this long (scrypt makes 2,000 logins take a while). */
+  setupTimeoutS?: number;
   /** Called about twice a second. */
   onProgress?: (p: LoadProgress) => void;
 }
 
 export interface LoadProgress {
-  phase: 'connecting' | 'sending' | 'draining';
+  phase: 'connecting' | 'sending' | 'waiting' | 'draining';
   connected: number;
   sent: number;
   delivered: number;
@@ -63,6 +65,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let acked = 0;
   let expected = 0;
   let phase: LoadProgress['phase'] = 'connecting';
+  const live: number[] = []; // indexes of connected clients, once sending starts
   const started = performance.now();
   const progress = () =>
     o.onProgress?.({ phase, connected: clients.filter(Boolean).length, sent, delivered, elapsedS: (performance.now() - started) / 1000 });
@@ -96,22 +99,26 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       clients[i] = c;
       void c.closed.then(() => {
         if (phase !== 'draining') fail('disconnected');
+        const at = live.indexOf(i);
+        if (at >= 0) live.splice(at, 1);
         clients[i] = null;
       });
     } catch (err) {
       fail(/^[a-z_]+$/.test((err as Error).message) ? (err as Error).message : 'connect_failed');
     }
   };
+  const setupDeadline = Date.now() + (o.setupTimeoutS ?? 600) * 1000;
   await Promise.all(
     Array.from({ length: Math.min(o.connectConcurrency ?? 64, o.clients) }, async () => {
-      while (next < o.clients) await setupOne(next++);
+      while (next < o.clients && Date.now() < setupDeadline) await setupOne(next++);
     }),
   );
+  if (next < o.clients) errors.setup_timeout = o.clients - next;
   const connected = clients.filter(Boolean).length;
 
   // ── send at a fixed rate for the duration ───────────────────────────────────────────────────
   phase = 'sending';
-  const live = clients.map((c, i) => (c ? i : -1)).filter((i) => i >= 0);
+  live.push(...clients.map((c, i) => (c ? i : -1)).filter((i) => i >= 0));
   const sendStart = performance.now();
   const outstanding = new Set<Promise<unknown>>();
   const sendOne = () => {
@@ -147,13 +154,16 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         resolve();
         return;
       }
-      const due = Math.floor(elapsed * o.rate) - sent; // catch up if a tick was late
+      // Catch up after a late tick, but by at most 20 ms worth of sends: a generator that cannot
+      // keep up reports the lower rate it achieved instead of stalling in a burst.
+      const due = Math.min(Math.floor(elapsed * o.rate) - sent, Math.ceil(o.rate / 50));
       for (let k = 0; k < due; k++) sendOne();
     }, 5);
   });
   const sendEnd = performance.now();
 
   // ── wait (bounded) for replies and deliveries in flight, then disconnect ───────────────────
+  phase = 'waiting';
   const drainDeadline = Date.now() + 15_000;
   while (Date.now() < drainDeadline && (outstanding.size > 0 || delivered < expected)) {
     await new Promise((r) => setTimeout(r, 50));
