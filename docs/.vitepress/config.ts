@@ -93,7 +93,6 @@ export default withMermaid(
     vite: {
       // vitepress dev + mermaid 11: without this no diagram renders ("fastdom.js does not provide an export named 'default'").
       optimizeDeps: { include: ['mermaid'] },
-      define: { __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'true' },
       server: { fs: { allow: [path.resolve(docsDir, '..')] } },
     },
   }),

@@ -248,6 +248,12 @@ describe('FrameDecoder: bad frames', () => {
     }
   });
 
+  it('accepts a header announcing exactly 65,536 bytes, and waits for its body', () => {
+    const decoder = new FrameDecoder();
+    expect(() => decoder.push(header(MAX)), 'length 65,536 is the largest valid frame, not an error (hint 2)').not.toThrow();
+    expect(decoder.pending, 'the 4 header bytes are kept while the body is awaited').toBe(4);
+  });
+
   it('rejects bodies that are not UTF-8 JSON objects', () => {
     for (const kind of ['bad_utf8', 'bad_json', 'array', 'number', 'null'] as const) {
       let error: unknown;

@@ -56,16 +56,21 @@ describe.each(BACKENDS)('04-kqueue: the Poller contract on %s', (backend) => {
     poller.close();
   });
 
-  it('reports writes only while they are watched', async () => {
+  it('reports writes only while they are watched, and one Ready per fd', async () => {
     const bench = new Bench();
     const poller = createPoller(bench.proc, backend);
-    const { fd } = await bench.connect();
+    const { fd, client } = await bench.connect();
     poller.add(fd, READS);
     const unwatched = await bench.waitNow(poller);
     expect(entry(unwatched, fd)?.writable ?? false, `an empty socket is writable, but writes are not watched: ${show(unwatched)}`).toBe(false);
+    client.send('bytes to read');
     expect(poller.modify(fd, READS_AND_WRITES), 'modify() of a watched fd returns 0').toBe(0);
-    const watched = await bench.waitNow(poller);
-    expect(entry(watched, fd)?.writable, `after modify(fd, {writable: true}) the writable socket is reported: ${show(watched)}`).toBe(true);
+    const both = await bench.waitNow(poller);
+    expect(
+      both.filter((r) => r.fd === fd),
+      `bytes arrived and writes are now watched on a writable socket: one Ready with both flags, not two: ${show(both)}`,
+    ).toEqual([{ fd, readable: true, writable: true }]);
+    bench.proc.read(fd, new Uint8Array(64));
     poller.modify(fd, READS);
     const again = await bench.waitNow(poller);
     expect(entry(again, fd)?.writable ?? false, `after modify(fd, {writable: false}) writes are not reported: ${show(again)}`).toBe(false);
@@ -171,6 +176,14 @@ describe('04-kqueue: the changelist', () => {
     ).toBe(1);
     const writable = ready.filter((r) => r.writable).map((r) => r.fd).sort((a, b) => a - b);
     expect(writable, 'the 10 fds modified to watch writes are reported writable').toEqual(pairs.slice(0, 10).map((p) => p.fd));
+    // Switching writes off again (EV_DELETE) rides with the next wait too.
+    for (const { fd } of pairs.slice(0, 10)) poller.modify(fd, READS);
+    pairs[0]!.client.send('x');
+    const next = await bench.waitNow(poller);
+    expect(bench.proc.meter.get('kevent').calls, '10 more modifies and a second wait() should add exactly one kevent() call').toBe(2);
+    expect(next, 'after the writes were switched off, only the fd with new bytes is reported').toEqual([
+      { fd: pairs[0]!.fd, readable: true, writable: false },
+    ]);
     poller.close();
   });
 });

@@ -18,18 +18,22 @@ beforeEach(() => {
   file = path.join(dir, 'chat.db');
 });
 afterEach(async () => {
-  await actor?.close();
+  // Bounded: a broken exit handler must not hang the whole file.
+  if (actor) await Promise.race([actor.close().catch(() => {}), new Promise((r) => setTimeout(r, 3000))]);
   actor = null;
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
 const SLOW_MS = 300;
 
-/** Runs `work` while sampling the event loop's delay; returns p99 and max in ms. */
+/** Runs `work` while sampling the event loop's delay; returns p99 and max in ms. The quiet 50 ms
+ *  before and after give the sampling timer a chance to fire, so a block inside `work` is seen. */
 async function loopDelayDuring(work: () => Promise<unknown>): Promise<{ p99: number; max: number }> {
-  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  const histogram = monitorEventLoopDelay({ resolution: 5 });
   histogram.enable();
+  await new Promise((r) => setTimeout(r, 50));
   await work();
+  await new Promise((r) => setTimeout(r, 50));
   histogram.disable();
   return { p99: histogram.percentile(99) / 1e6, max: histogram.max / 1e6 };
 }
@@ -103,11 +107,7 @@ describe('07-db-actor: the event loop stays free', () => {
   it(`the given synchronous version freezes the loop for a ${SLOW_MS} ms query (the contrast)`, async () => {
     const db = new SyncChatDb(file);
     try {
-      const { max } = await loopDelayDuring(async () => {
-        await new Promise((r) => setTimeout(r, 50));
-        await db.request('slow', { ms: SLOW_MS });
-        await new Promise((r) => setTimeout(r, 50));
-      });
+      const { max } = await loopDelayDuring(() => db.request('slow', { ms: SLOW_MS }));
       expect(max, 'the synchronous query should block the loop for about its own length').toBeGreaterThan(SLOW_MS * 0.8);
     } finally {
       db.close();
@@ -117,11 +117,18 @@ describe('07-db-actor: the event loop stays free', () => {
   it(`keeps event-loop delay p99 under 50 ms while the actor runs two ${SLOW_MS} ms queries`, async () => {
     actor = new DbActor(file);
     await within(actor.request('count'), 10_000, 'the first request (worker start-up)');
-    const { p99, max } = await loopDelayDuring(async () => {
-      const results = await Promise.all([actor!.request('slow', { ms: SLOW_MS }), actor!.request('slow', { ms: SLOW_MS })]);
-      expect(results, 'both slow queries answered').toEqual([SLOW_MS, SLOW_MS]);
-    });
-    expect(p99, `event-loop delay p99 was ${p99.toFixed(1)} ms (max ${max.toFixed(1)} ms) while queries ran: SQLite must run in the worker, not on this thread (hint 1)`).toBeLessThan(50);
+    // A busy shared machine can stall any thread for a moment, so take the best of three runs. A
+    // query on this thread blocks the loop ~${SLOW_MS} ms in every run and can never pass.
+    const runs: string[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { p99, max } = await loopDelayDuring(async () => {
+        const results = await Promise.all([actor!.request('slow', { ms: SLOW_MS }), actor!.request('slow', { ms: SLOW_MS })]);
+        expect(results, 'both slow queries answered').toEqual([SLOW_MS, SLOW_MS]);
+      });
+      runs.push(`p99 ${p99.toFixed(1)} ms (max ${max.toFixed(1)} ms)`);
+      if (p99 < 50) return;
+    }
+    expect.fail(`event-loop delay while the queries ran: ${runs.join('; ')} — should be under 50 ms. SQLite must run in the worker, not on this thread (hint 1)`);
   });
 });
 

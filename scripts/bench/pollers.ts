@@ -35,30 +35,51 @@ const WAIT_CALL: Record<BackendName, string> = { select: 'select', poll: 'poll',
 /** fds 0–2, the listener, then clients: select can watch clients up to fd 1023. */
 const SELECT_MAX_CLIENTS = FD_SETSIZE - 4;
 
-/** Server-side wall time of each wake-up since the last reset (ms). */
-const serverTime = { samples: [] as number[], current: null as number | null, dispatchFrom: null as number | null };
+/** A moment on two clocks: the wall (µs) and this process's CPU time (µs, user + system). */
+interface Stamp {
+  wall: number;
+  cpu: number;
+}
+function stamp(): Stamp {
+  const { user, system } = process.cpuUsage();
+  return { wall: performance.now() * 1000, cpu: user + system };
+}
+
+/** The server's own time for each wake-up since the last reset. */
+const serverTime = {
+  wall: [] as number[],
+  cpu: [] as number[],
+  /** The synchronous part of the current wake-up's wait() call. */
+  current: null as Stamp | null,
+  dispatchFrom: null as Stamp | null,
+};
 
 /**
  * Wraps wait() of a backend class. A wake-up's time = the synchronous part of the wait() call
  * (sets or arrays built, the kernel's first pass) + the dispatch of what it returned, measured from
  * the moment the server starts iterating the result to its next wait() call. (Between the two the
  * loop never awaits; the simulated clients' turns fall before the iteration starts, so they stay out.)
+ * CPU time is kept beside wall time because on a busy machine the wall clock also counts the time
+ * the process waited for a core.
  */
 function timeWaits(backend: { prototype: Poller }): void {
   const wait = backend.prototype.wait;
   backend.prototype.wait = function (this: Poller, timeoutMs: number | null): Promise<Ready[]> {
-    const called = performance.now();
-    if (serverTime.current !== null && serverTime.dispatchFrom !== null) {
-      serverTime.samples.push(serverTime.current + (called - serverTime.dispatchFrom));
+    const called = stamp();
+    const { current, dispatchFrom } = serverTime;
+    if (current !== null && dispatchFrom !== null) {
+      serverTime.wall.push(current.wall + called.wall - dispatchFrom.wall);
+      serverTime.cpu.push(current.cpu + called.cpu - dispatchFrom.cpu);
     }
     const pending = wait.call(this, timeoutMs);
-    serverTime.current = performance.now() - called;
+    const returned = stamp();
+    serverTime.current = { wall: returned.wall - called.wall, cpu: returned.cpu - called.cpu };
     serverTime.dispatchFrom = null;
     return pending.then((ready) => {
       const iterate = ready[Symbol.iterator].bind(ready);
       return Object.assign(ready, {
         [Symbol.iterator]: () => {
-          serverTime.dispatchFrom = performance.now();
+          serverTime.dispatchFrom = stamp();
           return iterate();
         },
       });
@@ -73,7 +94,9 @@ interface Measurement {
   wakeups: number;
   fdsPerWakeup: number;
   bytesPerWakeup: number;
-  usPerWakeup: number;
+  /** Medians over the measured wake-ups. */
+  wallUsPerWakeup: number;
+  cpuUsPerWakeup: number;
 }
 
 async function measure(backend: BackendName, idle: number): Promise<Measurement> {
@@ -83,7 +106,8 @@ async function measure(backend: BackendName, idle: number): Promise<Measurement>
     const active = await run.connect(ACTIVE);
     await pingRound(run, active); // warm-up: first-use costs stay out of the numbers
     run.proc.meter.reset();
-    serverTime.samples = [];
+    serverTime.wall = [];
+    serverTime.cpu = [];
     serverTime.current = serverTime.dispatchFrom = null;
     const rounds = idle >= 100_000 ? ROUNDS_AT_100K : ROUNDS;
     for (let round = 0; round < rounds; round++) await pingRound(run, active);
@@ -95,7 +119,8 @@ async function measure(backend: BackendName, idle: number): Promise<Measurement>
       wakeups: cost.calls,
       fdsPerWakeup: cost.fdsInspected / wakeups,
       bytesPerWakeup: cost.bytesCopied / wakeups,
-      usPerWakeup: median(serverTime.samples) * 1000,
+      wallUsPerWakeup: median(serverTime.wall),
+      cpuUsPerWakeup: median(serverTime.cpu),
     };
   } finally {
     await run.stop();
@@ -128,33 +153,42 @@ for (const idle of IDLE_COUNTS) {
     if (backend === 'select' && idle + ACTIVE > SELECT_MAX_CLIENTS) continue;
     const m = await measure(backend, idle);
     results.push(m);
-    process.stderr.write(`  ${backend.padEnd(6)} ${String(idle).padStart(7)} idle: ${m.fdsPerWakeup.toFixed(1)} fds, ${m.usPerWakeup.toFixed(0)} µs per wake-up\n`);
+    process.stderr.write(
+      `  ${backend.padEnd(6)} ${String(idle).padStart(7)} idle: ${m.fdsPerWakeup.toFixed(1)} fds, ` +
+        `${m.cpuUsPerWakeup.toFixed(0)} µs CPU (${m.wallUsPerWakeup.toFixed(0)} µs wall) per wake-up\n`,
+    );
   }
 }
 
 const find = (backend: BackendName, idle: number) => results.find((r) => r.backend === backend && r.idle === idle);
-const columns = ['idle clients', ...BACKENDS.flatMap((b) => [`${b} fds/wake`, `${b} µs/wake`])];
+const columns = ['idle clients', ...BACKENDS.flatMap((b) => [`${b} fds`, `${b} µs`])];
 const rows = IDLE_COUNTS.map((idle): Array<string | number> => [
   idle,
   ...BACKENDS.flatMap((b): Array<string | number> => {
     const m = find(b, idle);
-    return m ? [round1(m.fdsPerWakeup), round1(m.usPerWakeup)] : ['n/a', 'n/a'];
+    return m ? [round1(m.fdsPerWakeup), round1(m.cpuUsPerWakeup)] : ['n/a', 'n/a'];
   }),
 ]);
-console.log(`\nPer wake-up of the stage-04 server: ${ACTIVE} active clients pinging, the rest idle (n/a: past select's ${FD_SETSIZE}-fd wall)\n`);
+console.log(
+  `\nPer wake-up of the stage-04 server, ${ACTIVE} active clients pinging beside the idle ones: fds inspected by the ` +
+    `wait syscall (meter) and µs of CPU (median). n/a: past select's ${FD_SETSIZE}-fd wall.\n`,
+);
 printTable(columns, rows);
 
 const series = (pick: (m: Measurement) => number): Series[] =>
   BACKENDS.map((b) => ({ name: b, points: results.filter((r) => r.backend === b).map((r): [number, number] => [r.idle, round1(pick(r))]) }));
 
+const seconds = Math.round((performance.now() - benchStart) / 1000);
 const file = writeChartData('pollers', {
   command: 'npm run bench:pollers',
   notes:
     `The stage-04 solution server on each Poller backend in the emulated kernel, ${ACTIVE} active clients pinging ` +
-    `(${ROUNDS} rounds; ${ROUNDS_AT_100K} at 100,000) beside 10 to 100,000 idle ones. fds inspected and bytes copied are the kernel meter's counts ` +
-    `for the wait syscall (select, poll, epoll_wait, kevent); µs is the median server wall time per wake-up: its ` +
-    `wait() call's synchronous part (sets or arrays built, the kernel's first pass) plus the dispatch that follows ` +
-    `(a wait that sleeps is rescanned when woken; that second pass is not in the µs). select cannot go past fd ${FD_SETSIZE - 1}. Took ${Math.round((performance.now() - benchStart) / 1000)} s.`,
+    `(${ROUNDS} rounds; ${ROUNDS_AT_100K} at 100,000) beside 10 to 100,000 idle ones. fds inspected and bytes copied ` +
+    `are the kernel meter's counts for the wait syscall (select, poll, epoll_wait, kevent), a sleeping call's ` +
+    `rescan when woken included. µs are medians of the server's own time per wake-up: its wait() call's synchronous ` +
+    `part (sets or arrays built, the kernel's first pass) plus the dispatch that follows — CPU time, and wall time ` +
+    `in the table, which on a busy machine also counts waiting for a core. select cannot watch fd ${FD_SETSIZE} or ` +
+    `above. The run took ${seconds} s.`,
   charts: [
     {
       id: 'fds-per-wakeup',
@@ -165,18 +199,26 @@ const file = writeChartData('pollers', {
     },
     {
       id: 'us-per-wakeup',
-      title: 'Wall time per wake-up (µs, emulated kernel)',
+      title: 'CPU time per wake-up (µs, emulated kernel)',
       x: { label: 'idle clients', scale: 'log' },
       y: { label: 'µs per wake-up', scale: 'log' },
-      series: series((m) => m.usPerWakeup),
+      series: series((m) => m.cpuUsPerWakeup),
     },
   ],
   table: {
-    columns: ['backend', 'idle clients', 'wake-ups', 'fds inspected / wake-up', 'bytes copied / wake-up', 'µs / wake-up'],
-    rows: results.map((m) => [m.backend, m.idle, m.wakeups, round1(m.fdsPerWakeup), round1(m.bytesPerWakeup), round1(m.usPerWakeup)]),
+    columns: ['backend', 'idle clients', 'wake-ups', 'fds inspected / wake-up', 'bytes copied / wake-up', 'CPU µs / wake-up', 'wall µs / wake-up'],
+    rows: results.map((m) => [
+      m.backend,
+      m.idle,
+      m.wakeups,
+      round1(m.fdsPerWakeup),
+      round1(m.bytesPerWakeup),
+      round1(m.cpuUsPerWakeup),
+      round1(m.wallUsPerWakeup),
+    ]),
   },
 });
-console.log(`\nwrote ${file} in ${((performance.now() - benchStart) / 1000).toFixed(1)} s`);
+console.log(`\nwrote ${file} in ${seconds} s`);
 
 function median(xs: number[]): number {
   if (xs.length === 0) return 0;

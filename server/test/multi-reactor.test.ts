@@ -1,9 +1,9 @@
-// Delivery across reactors: two reactors in one process on two ports (so each client's reactor is
-// known), and the real cluster server with --reactors 2 --port 0 (connections dealt round-robin).
+// Delivery across reactors: two reactors in one process on two ports, so each client's reactor is
+// known. The real cluster server with --reactors 2 is exercised in process.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { startHarness, type Harness } from '../testing/harness.ts';
-import { loggedIn, startServerProcess, tempDir, type ServerProcess } from '../testing/helpers.ts';
+import { loggedIn, tempDir } from '../testing/helpers.ts';
 import { Req, Srv } from '../protocol/codes.ts';
 
 describe('two reactors in one process', () => {
@@ -55,37 +55,5 @@ describe('two reactors in one process', () => {
     await watcher.client.call(Req.SEND, { to: first.user, text: 'new session' });
     expect((await second.client.nextPush((f) => f.type === Srv.MESSAGE)).body.text).toBe('new session');
     await Promise.all([second.client.close(), watcher.client.close()]);
-  });
-});
-
-describe('the real server, --reactors 2 --port 0', () => {
-  let server: ServerProcess;
-  beforeAll(async () => {
-    server = await startServerProcess(['--reactors', '2', '--port', '0', '--db', path.join(tempDir(), 'wizz.db')]);
-  });
-  afterAll(async () => {
-    if (server) expect(await server.stop()).toBe(0);
-  });
-
-  it('prints the actual port and delivers between every pair of four clients', async () => {
-    expect(server.output()).toMatch(/listening on 127\.0\.0\.1:\d+ \(2 reactors/);
-    const clients = [];
-    for (let i = 0; i < 4; i++) clients.push(await loggedIn(server.port)); // dealt round-robin to 2 reactors
-    for (const from of clients) {
-      for (const to of clients) {
-        if (from === to) continue;
-        await from.client.call(Req.SEND, { to: to.user, text: `${from.user}>${to.user}` });
-        expect((await to.client.nextPush((f) => f.type === Srv.MESSAGE && f.body.from === from.user)).body.text).toBe(`${from.user}>${to.user}`);
-      }
-    }
-    for (const x of clients) await x.client.call(Req.JOIN, { room: '#mesh' });
-    await clients[0]!.client.call(Req.SAY, { room: '#mesh', text: 'all' });
-    for (const x of clients.slice(1)) expect((await x.client.nextPush((f) => f.type === Srv.ROOM)).body.text).toBe('all');
-    await clients[3]!.client.call(Req.WIZZ, { to: clients[0]!.user });
-    await clients[0]!.client.nextPush((f) => f.type === Srv.WIZZED);
-    // The same user twice: one of the two logins is replaced, wherever each landed.
-    const again = await loggedIn(server.port, clients[1]!.user, false);
-    expect((await clients[1]!.client.nextPush((f) => f.type === Srv.ERROR)).body.code).toBe('session_replaced');
-    await Promise.all([again, ...clients].map((x) => x.client.close()));
   });
 });

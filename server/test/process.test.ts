@@ -1,51 +1,68 @@
-// The server as an operator runs it: restart keeps accounts and stored messages, SIGTERM (even
-// twice) exits 0 after flushing, and an acknowledged message survives kill -9 of every process.
+// The server as people run it. First `npm start -- --reactors 2 --port 0` (cluster, connections
+// dealt round-robin): delivery between every pair of clients, session replacement, and Ctrl-C
+// (SIGINT to the whole process group, so the primary hears it more than once) → exit 0 after the
+// flush. Then a restart on the same database with one reactor: accounts and undelivered messages
+// are still there, and acknowledged messages survive kill -9 of every server process.
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { loggedIn, startServerProcess, tempDir } from '../testing/helpers.ts';
-import { WizzClient } from '../client/wizz-client.ts';
-import { Req } from '../protocol/codes.ts';
+import { loggedIn, registered, startServerProcess, tempDir } from '../testing/helpers.ts';
+import { Req, Srv } from '../protocol/codes.ts';
 
-describe('the server process', () => {
-  it('keeps accounts and undelivered messages across a graceful restart (SIGTERM twice → exit 0)', async () => {
-    const db = path.join(tempDir(), 'wizz.db');
-    let server = await startServerProcess(['--reactors', '1', '--port', '0', '--db', db]);
-    const a = await loggedIn(server.port, 'restart_alice');
-    const bob = await WizzClient.connect(server.port);
-    await bob.call(Req.REGISTER, { user: 'restart_bob', password: 'correct horse' });
-    await bob.close();
-    const sent = await a.client.call(Req.SEND, { to: 'restart_bob', text: 'see you after the restart' });
-    server.child.kill('SIGTERM');
-    server.child.kill('SIGTERM'); // as under `npm start`: a second signal must not abort the flush
-    expect(await server.exited).toBe(0);
-    expect(server.output()).toMatch(/database flushed and closed/);
-    await a.client.closed;
+describe.sequential('the server process', () => {
+  const db = path.join(tempDir(), 'wizz.db');
+  let offline: Record<string, unknown>;
 
-    server = await startServerProcess(['--reactors', '2', '--port', '0', '--db', db]);
-    const b = await loggedIn(server.port, 'restart_bob', false);
-    expect(b.login.pending).toBe(1);
-    const history = (await b.client.call(Req.HISTORY, { with: 'restart_alice' })).messages as Array<Record<string, unknown>>;
-    expect(history).toEqual([{ msgId: sent.msgId, from: 'restart_alice', to: 'restart_bob', text: 'see you after the restart', ts: sent.ts }]);
-    await b.client.close();
+  it('npm start --reactors 2 --port 0: prints its port, delivers across reactors, exits 0 on Ctrl-C', { timeout: 120_000 }, async () => {
+    const server = await startServerProcess(['--reactors', '2', '--port', '0', '--db', db], { npm: true });
+    expect(server.output()).toMatch(/listening on 127\.0\.0\.1:\d+ \(2 reactors/);
+    const clients = [];
+    for (let i = 0; i < 4; i++) clients.push(await loggedIn(server.port)); // dealt round-robin to 2 reactors
+    for (const from of clients) {
+      for (const to of clients) {
+        if (from === to) continue;
+        await from.client.call(Req.SEND, { to: to.user, text: `${from.user}>${to.user}` });
+        const got = await to.client.nextPush((f) => f.type === Srv.MESSAGE && f.body.from === from.user);
+        expect(got.body.text).toBe(`${from.user}>${to.user}`);
+      }
+    }
+    for (const x of clients) await x.client.call(Req.JOIN, { room: '#mesh' });
+    await clients[0]!.client.call(Req.SAY, { room: '#mesh', text: 'all' });
+    for (const x of clients.slice(1)) expect((await x.client.nextPush((f) => f.type === Srv.ROOM)).body.text).toBe('all');
+    await clients[3]!.client.call(Req.WIZZ, { to: clients[0]!.user });
+    await clients[0]!.client.nextPush((f) => f.type === Srv.WIZZED);
+    // The same user twice: the older login is replaced, wherever each landed.
+    const again = await loggedIn(server.port, clients[1]!.user, false);
+    expect((await clients[1]!.client.nextPush((f) => f.type === Srv.ERROR)).body.code).toBe('session_replaced');
+    // A message for someone offline, to find again after the restart.
+    await registered(server.port, 'restart_bob');
+    offline = await clients[0]!.client.call(Req.SEND, { to: 'restart_bob', text: 'see you after the restart' });
+
     expect(await server.stop('SIGINT')).toBe(0);
+    expect(server.output()).toMatch(/SIGINT again/); // the group signal reached the primary twice or more
+    expect(server.output()).toMatch(/database flushed and closed/);
+    await Promise.all([again, ...clients].map((x) => x.client.closed));
   });
 
-  it('an acknowledged message survives kill -9 of every server process', async () => {
-    const db = path.join(tempDir(), 'wizz.db');
-    const server = await startServerProcess(['--reactors', '2', '--port', '0', '--db', db]);
+  it('restarts on the same database; acknowledged messages survive kill -9', { timeout: 120_000 }, async () => {
+    const server = await startServerProcess(['--reactors', '1', '--port', '0', '--db', db]);
+    const b = await loggedIn(server.port, 'restart_bob', false);
+    expect(b.login.pending).toBe(1);
+    const msg = await b.client.nextPush((f) => f.type === Srv.MESSAGE);
+    expect(msg.body).toMatchObject({ msgId: offline.msgId, ts: offline.ts, to: 'restart_bob', text: 'see you after the restart' });
+
     const a = await loggedIn(server.port, 'crash_alice');
-    const b = await loggedIn(server.port, 'crash_bob');
     const acked: number[] = [];
-    const sends = Array.from({ length: 40 }, (_, i) =>
-      a.client.call(Req.SEND, { to: 'crash_bob', text: `m${i}` }).then((r) => acked.push(r.msgId as number)),
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        a.client.call(Req.SEND, { to: 'restart_bob', text: `m${i}` }).then((r) => acked.push(r.msgId as number)),
+      ),
     );
-    await Promise.all(sends);
-    server.child.kill('SIGKILL'); // the reactors exit when their IPC channel to the primary drops
+    server.child.kill('SIGKILL'); // the reactor exits when its IPC channel to the primary drops
     await server.exited;
     await Promise.all([a.client.closed, b.client.closed]);
     const check = new Database(db, { readonly: true });
-    const stored = check.prepare('SELECT id FROM messages ORDER BY id').pluck().all() as number[];
+    const stored = check.prepare("SELECT id FROM messages WHERE sender = 'crash_alice' ORDER BY id").pluck().all() as number[];
     check.close();
     expect(stored).toEqual(acked.sort((x, y) => x - y));
   });

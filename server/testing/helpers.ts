@@ -44,18 +44,23 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `tsx server/main.ts <args>` and waits for the line that says where it listens. */
-export function startServerProcess(args: string[], timeoutMs = 30_000): Promise<ServerProcess> {
-  // node --import tsx (not the tsx CLI, which would sit between us and the primary's pid).
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/**
+ * Starts the server and waits for the line that says where it listens. By default it runs
+ * `node --import tsx server/main.ts <args>` (child.pid is the primary's, for kill -9); with `npm`
+ * it runs `npm start -- <args>` in its own process group and stop() signals the whole group, as
+ * Ctrl-C in a terminal does.
+ */
+export function startServerProcess(args: string[], options: { npm?: boolean; timeoutMs?: number } = {}): Promise<ServerProcess> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const child = options.npm
+    ? spawn('npm', ['start', '--silent', '--', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    : spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const signal = (sig: NodeJS.Signals) => (options.npm ? process.kill(-child.pid!, sig) : child.kill(sig));
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      signal('SIGKILL');
       reject(new Error(`server did not start within ${timeoutMs} ms:\n${out}`));
     }, timeoutMs);
     const onData = (chunk: Buffer) => {
@@ -67,8 +72,8 @@ export function startServerProcess(args: string[], timeoutMs = 30_000): Promise<
           child,
           port: Number(m[1]),
           output: () => out,
-          stop: (signal = 'SIGTERM') => {
-            child.kill(signal);
+          stop: (sig = 'SIGTERM') => {
+            signal(sig);
             return exited;
           },
           exited,

@@ -7,8 +7,8 @@
 // - add(fd) starts watching; modify(fd) changes what is watched; remove(fd) forgets it and must be
 //   called right before close(fd). Each returns 0 or -errno (-EEXIST, -ENOENT, and for select
 //   -EINVAL for an fd at or past FD_SETSIZE: an fd_set has no bit for it).
-// - wait() resolves to the fds that are ready. An error or a hang-up comes back as `readable` (and
-//   `writable` when writes are watched): the read or write that follows says what happened.
+// - wait() resolves to the fds that are ready, at most one Ready per fd. An error or a hang-up
+//   comes back as `readable`: the read that follows says what happened.
 // - select and poll are level-triggered: a ready fd is reported on every wait while it stays ready.
 //   epoll (EPOLLET) and kqueue (EV_CLEAR) are edge-triggered: once per change. A server that reads
 //   until EAGAIN, writes until its queue is empty or EAGAIN, and watches writes only while bytes are

@@ -1,0 +1,4 @@
+const _virtual_mermaidConfig = { "securityLevel": "loose", "startOnLoad": false };
+export {
+  _virtual_mermaidConfig as default
+};
