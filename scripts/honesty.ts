@@ -136,39 +136,46 @@ header('4. Every known-wrong variant fails the graders');
 const todo = solStages.flatMap((id) => (solOk.has(id) ? variants.get(id)! : []));
 for (const id of solStages) if (!solOk.has(id) && variants.get(id)!.length) console.log(c.dim(`  ${id}: variants skipped — its solution does not pass, so a failing variant would prove nothing`));
 const started = Date.now();
-const verdicts = await pool(todo, CONCURRENCY, async (v): Promise<{ v: Variant; verdict: Verdict; ms: number; note: string }> => {
+// Widths come from the list, so each row can be printed the moment its variant finishes.
+const width = (k: (v: Variant) => string, min: number, max = 80) => Math.min(max, Math.max(min, ...todo.map((v) => k(v).length)));
+const ws = width((v) => v.stage, 5);
+const wv = width((v) => v.slug, 7);
+const wm = width((v) => v.mistake, 7, 60);
+if (todo.length) console.log(c.bold(`  ${pad('stage', ws)}  ${pad('variant', wv)}  ${pad('mistake', wm)}  result`));
+else console.log(c.dim('  (no variants to run)'));
+const tally: Record<string, number> = {};
+await pool(todo, CONCURRENCY, async (v) => {
   const t0 = Date.now();
   let dir: string | null = null;
+  let verdict: Verdict;
+  let note = '';
   try {
     dir = buildOverlay(SOLUTIONS, v);
-    // bail: one failing grader is all the proof needed; the rest of the stage need not run.
-    const run = await runIsolated({ target: dir, project: 'graders', filters: [`labs/${v.stage}/`], timeoutMs: VARIANT_LIMIT_MS, bail: 1 });
-    const verdict = variantVerdict(run);
-    const first = run.tests.find((t) => t.state === 'failed');
-    return { v, verdict, ms: Date.now() - t0, note: first ? `${first.name}` : '' };
+    // No `bail`: tried, and cancelling mid-stage could wait on a busy worker until the hard limit,
+    // turning a plain "caught" into "failed by timeout".
+    const run = await runIsolated({ target: dir, project: 'graders', filters: [`labs/${v.stage}/`], timeoutMs: VARIANT_LIMIT_MS });
+    verdict = variantVerdict(run);
+    note = run.tests.find((t) => t.state === 'failed')?.name ?? '';
   } catch (e) {
-    return { v, verdict: 'failed by crash', ms: Date.now() - t0, note: (e as Error).message };
+    verdict = 'failed by crash';
+    note = (e as Error).message;
   } finally {
     if (dir) removeOverlay(dir);
   }
+  const ok = verdictPasses(verdict);
+  if (ok) passed++;
+  else failed++;
+  tally[verdict] = (tally[verdict] ?? 0) + 1;
+  const mistake = v.mistake.length > wm ? v.mistake.slice(0, wm - 1) + '…' : v.mistake;
+  const res = verdict === 'caught' ? c.green(verdict) : ok ? c.yellow(verdict) : c.red(verdict);
+  const why =
+    verdict === 'caught' ? c.dim(` by "${note}"`) : verdict === 'NOT CAUGHT' ? c.red(' — no grader notices this mistake') : verdict === 'does not load' ? c.red(' — fix the variant\'s imports') : '';
+  console.log(`  ${pad(v.stage, ws)}  ${pad(v.slug, wv)}  ${pad(mistake, wm)}  ${res}${c.dim(` ${((Date.now() - t0) / 1000).toFixed(1)}s`)}${why}`);
 });
-if (verdicts.length) {
-  const w = (k: (x: (typeof verdicts)[number]) => string, min: number) => Math.max(min, ...verdicts.map((x) => k(x).length));
-  const ws = w((x) => x.v.stage, 5);
-  const wv = w((x) => x.v.slug, 7);
-  const wm = Math.min(60, w((x) => x.v.mistake, 7));
-  console.log(c.bold(`  ${pad('stage', ws)}  ${pad('variant', wv)}  ${pad('mistake', wm)}  result`));
-  for (const x of verdicts) {
-    const ok = verdictPasses(x.verdict);
-    if (ok) passed++;
-    else failed++;
-    const mistake = x.v.mistake.length > wm ? x.v.mistake.slice(0, wm - 1) + '…' : x.v.mistake;
-    const res = x.verdict === 'caught' ? c.green(x.verdict) : ok ? c.yellow(x.verdict) : c.red(x.verdict);
-    const note = x.verdict === 'caught' ? c.dim(` by "${x.note}"`) : x.verdict === 'NOT CAUGHT' ? c.red(' — no grader notices this mistake') : '';
-    console.log(`  ${pad(x.v.stage, ws)}  ${pad(x.v.slug, wv)}  ${pad(mistake, wm)}  ${res}${c.dim(` ${(x.ms / 1000).toFixed(1)}s`)}${note}`);
-  }
-  console.log(c.dim(`  ${verdicts.length} variants in ${((Date.now() - started) / 1000).toFixed(1)} s, ${CONCURRENCY} at a time`));
-} else console.log(c.dim('  (no variants to run)'));
+if (todo.length) {
+  const counts = Object.entries(tally).map(([k, n]) => `${n} ${k}`).join(', ');
+  console.log(c.dim(`  ${todo.length} variants in ${((Date.now() - started) / 1000).toFixed(1)} s, ${CONCURRENCY} at a time: ${counts}`));
+}
 
 console.log(`\nhonesty: ${passed} passed, ${failed} failed`);
 writeSummary(values.summary, { passed, failed });

@@ -12,8 +12,6 @@ export interface RunOptions {
   /** File filters, as on vitest's command line (e.g. "labs/03-epoll/"). */
   filters?: string[];
   passWithNoTests?: boolean;
-  /** Stop after this many failed tests (honesty only needs one per wrong variant). */
-  bail?: number;
   /** Called as each test finishes (used to stream progress to a parent process). */
   onTest?: (t: TestRecord) => void;
   onModuleStart?: (file: string) => void;
@@ -120,7 +118,6 @@ export async function runVitest(opts: RunOptions): Promise<RunResult> {
       project: [opts.project],
       reporters: [collector],
       passWithNoTests: opts.passWithNoTests ?? false,
-      ...(opts.bail ? { bail: opts.bail } : {}),
     },
   );
   try {
