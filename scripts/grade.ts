@@ -45,6 +45,7 @@ const { lines, failing } = renderReport({
   unhandled: run.unhandled,
   targetDir: targetDirOf(values.target!),
   hintsShown: loadProgress().hintsShown,
+  graded: only ? new Set(only) : null,
 });
 console.log(lines.join('\n'));
 process.exit(failing ? 1 : 0);

@@ -38,7 +38,7 @@ function pageFor(stage: Stage, index: number, count: number, readmeExists: boole
   lines.push(
     '<div class="lab-banner">',
     '',
-    `**Stage ${index + 1} of ${count}** · your workspace: \`labs/${stage.id}/\` · hints, one at a time: \`npm run hint -- ${num}\``,
+    `**Lab ${num}** (stage ${index + 1} of ${count}) · your workspace: \`labs/${stage.id}/\` · hints, one at a time: \`npm run hint -- ${num}\``,
   );
   if (reading.length > 0) {
     lines.push('', `Read first: ${reading.map(([href, text]) => `[${text}](${href})`).join(' · ')}`);

@@ -20,6 +20,8 @@ export interface ReportInput {
   hintsShown: Record<string, number>;
   /** At most this many failures of the detailed stage are printed in full. */
   maxFull?: number;
+  /** Stages graded (null = every present stage); the rest show as "not graded this run". */
+  graded?: Set<string> | null;
   /** Detail this stage's failures instead of the current one's (watch: the stage just edited). */
   focus?: string;
 }
@@ -40,7 +42,7 @@ export function stageResults(run: RunResult): Map<string, StageResult> {
 }
 
 export function renderReport(inp: ReportInput): { lines: string[]; failing: boolean } {
-  const rows = buildRows(inp.stages, inp.present, inp.results);
+  const rows = buildRows(inp.stages, inp.present, inp.results, inp.graded ?? null);
   const cur = currentStage(rows);
   const lines: string[] = [];
   const maxFull = inp.maxFull ?? 10;

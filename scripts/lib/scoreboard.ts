@@ -17,22 +17,23 @@ export interface Row {
  * A stage's status. `present`: its labs/ folder exists. `result`: undefined when it was not graded
  * in this run. A stage whose tests all fail is "not started" — the learner hasn't got anything right yet.
  */
-export function statusOf(present: boolean, result: StageResult | undefined): Status {
+export function statusOf(present: boolean, result: StageResult | undefined, graded = false): Status {
   if (!present) return 'missing';
-  if (!result) return 'not-run';
+  if (!result) return graded ? 'no-graders' : 'not-run';
   const total = result.passed + result.failed;
   if (total === 0) return 'no-graders';
   if (result.failed === 0) return 'done';
   return result.passed === 0 ? 'not-started' : 'in-progress';
 }
 
-export function buildRows(stages: Stage[], present: Set<string>, results: Map<string, StageResult>): Row[] {
+/** `graded`: the stages this run covered (null = all present), to tell "no graders" from "not run". */
+export function buildRows(stages: Stage[], present: Set<string>, results: Map<string, StageResult>, graded: Set<string> | null = null): Row[] {
   const known = new Set(stages.map((s) => s.id));
   const extra = [...present].filter((id) => !known.has(id)).sort();
   const all = [...stages.map((s) => ({ id: s.id, title: s.title })), ...extra.map((id) => ({ id, title: '(not listed in labs/stages.json)' }))];
   return all.map(({ id, title }) => {
     const r = results.get(id);
-    return { id, title, status: statusOf(present.has(id), r), passed: r?.passed ?? 0, total: r ? r.passed + r.failed : 0 };
+    return { id, title, status: statusOf(present.has(id), r, graded === null || graded.has(id)), passed: r?.passed ?? 0, total: r ? r.passed + r.failed : 0 };
   });
 }
 

@@ -32,6 +32,7 @@ describe('statusOf', () => {
     expect(statusOf(true, res('a', 0, 0))).toBe('no-graders');
     expect(statusOf(false, undefined)).toBe('missing');
     expect(statusOf(true, undefined)).toBe('not-run');
+    expect(statusOf(true, undefined, true)).toBe('no-graders');
   });
 });
 
@@ -40,7 +41,8 @@ describe('scoreboard', () => {
     ['00-packets', res('00-packets', 4, 0)],
     ['01-select', res('01-select', 1, 2)],
   ]);
-  const rows = buildRows(stages, new Set(['00-packets', '01-select', '09-extra']), results);
+  const present = new Set(['00-packets', '01-select', '09-extra']);
+  const rows = buildRows(stages, present, results, new Set(['00-packets', '01-select']));
 
   it('lists manifest stages in order, then unlisted folders', () => {
     expect(rows.map((r) => [r.id, r.status])).toEqual([
@@ -49,6 +51,9 @@ describe('scoreboard', () => {
       ['02-poll', 'missing'],
       ['09-extra', 'not-run'],
     ]);
+  });
+  it('a stage graded in this run with no result has no graders yet', () => {
+    expect(buildRows(stages, present, results, null).at(-1)!.status).toBe('no-graders');
   });
   it('the current stage is the first unfinished one', () => {
     expect(currentStage(rows)?.id).toBe('01-select');
