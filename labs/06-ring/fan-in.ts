@@ -6,6 +6,15 @@ import type { Doorbell, SpscRing } from './ring.ts';
 
 export type MessageHandler = (producer: number, message: Uint8Array) => void;
 
+/** Atomics.waitAsync exists in Node 20, but TypeScript's lib only declares it from ES2024. */
+type WaitAsync = (
+  array: Int32Array,
+  index: number,
+  value: number,
+  timeoutMs?: number,
+) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+export const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
 /** How many messages one turn of the event loop may handle before letting timers and I/O run. */
 export const DRAIN_BUDGET = 4096;
 
@@ -28,7 +37,7 @@ export class FanIn {
     //  - read the doorbell first (this.doorbell.read()), then drain;
     //  - a full budget handled → let the event loop breathe (await yieldToLoop());
     //  - nothing handled → sleep until the doorbell changes from the value you read, without
-    //    blocking this thread (hint 2).
+    //    blocking this thread: waitAsync(...) above is Atomics.waitAsync, typed (hint 2).
     void yieldToLoop;
     throw new Error('TODO: FanIn.run');
   }

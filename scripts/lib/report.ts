@@ -2,7 +2,7 @@
 // other failing stages as one line each, then the scoreboard and what to do next.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Stage } from './stages.ts';
+import { stageFromPath, type Stage } from './stages.ts';
 import { abortedRecords, groupByStage, type RunResult, type StageResult } from './results.ts';
 import { buildRows, currentStage, isFailing, renderScoreboard } from './scoreboard.ts';
 import { explainFailure, classify, failureKey, friendlyHint } from './explain.ts';
@@ -76,7 +76,9 @@ export function renderReport(inp: ReportInput): { lines: string[]; failing: bool
   if (inp.unhandled.length) {
     lines.push(c.bold('Errors outside any test (they fail the run):'));
     for (const e of inp.unhandled.slice(0, 5)) {
-      lines.push(`  ${c.red('!')} ${e.message.split('\n')[0]}`);
+      // Name the stage when the stack says where it came from.
+      const from = [...(e.cause?.frames ?? []), ...e.frames].map((f) => stageFromPath(f.file)).find(Boolean);
+      lines.push(`  ${c.red('!')} ${from ? c.bold(`[${from}] `) : ''}${e.message.split('\n')[0]}`);
       const h = friendlyHint(classify(e), cur?.id ?? '00');
       if (h) lines.push(`    ${c.yellow('→')} ${h}`);
     }

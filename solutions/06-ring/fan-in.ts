@@ -6,6 +6,15 @@ import type { Doorbell, SpscRing } from './ring.ts';
 
 export type MessageHandler = (producer: number, message: Uint8Array) => void;
 
+/** Atomics.waitAsync exists in Node 20, but TypeScript's lib only declares it from ES2024. */
+type WaitAsync = (
+  array: Int32Array,
+  index: number,
+  value: number,
+  timeoutMs?: number,
+) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+export const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
 /** How many messages one turn of the event loop may handle before letting timers and I/O run. */
 export const DRAIN_BUDGET = 4096;
 
@@ -42,7 +51,7 @@ export class FanIn {
       if (handled === DRAIN_BUDGET) {
         await yieldToLoop();
       } else if (handled === 0) {
-        const waiting = Atomics.waitAsync(this.doorbell.word, 0, seen);
+        const waiting = waitAsync(this.doorbell.word, 0, seen);
         if (waiting.async) await waiting.value;
       }
     }

@@ -8,6 +8,16 @@ import type { Doorbell, SpscRing } from '#stage/06-ring/ring.ts';
 
 export type MessageHandler = (producer: number, message: Uint8Array) => void;
 
+/** Atomics.waitAsync exists in Node 20, but TypeScript's lib only declares it from ES2024. */
+type WaitAsync = (
+  array: Int32Array,
+  index: number,
+  value: number,
+  timeoutMs?: number,
+) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+export const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
+
 /** How many messages one turn of the event loop may handle before letting timers and I/O run. */
 export const DRAIN_BUDGET = 4096;
 

