@@ -43,6 +43,7 @@ describe('06-ring: many producers, one reactor', () => {
     const perProducer = 250_000;
     const run = startProducers({ producers, perProducer, capacity: 1024 });
     workers = run.workers;
+    await withTimeout(run.ready, 30_000, 'producer threads did not start');
     const next = new Array<number>(producers).fill(0);
     let total = 0;
     let firstError: string | null = null;
@@ -60,7 +61,7 @@ describe('06-ring: many producers, one reactor', () => {
         },
         () => total >= producers * perProducer,
       ),
-      20_000,
+      25_000,
       `after ${total} messages the consumer stalled`,
     );
     expect(firstError, 'a message arrived out of order, twice, or corrupted').toBeNull();
@@ -69,7 +70,7 @@ describe('06-ring: many producers, one reactor', () => {
     expect(reports.reduce((s, r) => s + r.pushed, 0)).toBe(producers * perProducer);
     // A ring of 1024 against a producer that never stops must have filled up at least once.
     expect(reports.some((r) => r.fullWaits > 0), 'no producer ever saw its ring full: is push really refusing when full?').toBe(true);
-  });
+  }, 90_000);
 
   it('keeps the event loop responsive while the consumer waits for busy workers', async () => {
     // Producers burn 1.5 s of CPU before their first message; meanwhile the reactor has nothing
@@ -77,6 +78,7 @@ describe('06-ring: many producers, one reactor', () => {
     // whole 1.5 s; the bound is far below that and far above a busy machine's scheduling hiccups.
     const run = startProducers({ producers: 2, perProducer: 1000, capacity: 64, delayMs: 1500 });
     workers = run.workers;
+    await withTimeout(run.ready, 30_000, 'producer threads did not start');
     const loop = watchLoop(10);
     let total = 0;
     await withTimeout(run.fanIn.run(() => void total++, () => total >= 2000), 10_000, `after ${total} messages the consumer stalled`);
@@ -84,7 +86,7 @@ describe('06-ring: many producers, one reactor', () => {
     expect(total).toBe(2000);
     expect(maxGap, `a 10 ms timer went ${maxGap.toFixed(0)} ms without firing: the consumer blocked the event loop while waiting (Atomics.wait on the main thread?). Wait with Atomics.waitAsync (hint 2)`).toBeLessThan(700);
     expect(ticks, 'timer ticks while the workers were busy').toBeGreaterThan(30);
-  });
+  }, 60_000);
 });
 
 let pool: EncoderPool | null = null;
@@ -153,5 +155,5 @@ describe('06-ring: reactor → encoder workers → reactor', () => {
     expect(received).toBe(total);
     expect(rejectedSeen, 'invalid chats (text not a string) must come back as rejections').toBe(total / 10);
     for (const s of senders) expect(got.get(s), `replies for ${s}, in the order ${s} sent`).toEqual(expected.get(s));
-  });
+  }, 60_000);
 });

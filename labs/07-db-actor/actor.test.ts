@@ -48,6 +48,9 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
+// Every test starts a worker thread, which loads TypeScript: slow on a busy machine, hence 60 s.
+const THREAD_TEST_MS = 60_000;
+
 describe('07-db-actor: answers and errors', () => {
   it('answers each request with its own result when many are in flight at once', async () => {
     actor = new DbActor(file);
@@ -77,30 +80,30 @@ describe('07-db-actor: answers and errors', () => {
           expected.push('rejected: NOT NULL');
       }
     }
-    const got = await within(Promise.all(requests), 10_000, '60 concurrent requests');
+    const got = await within(Promise.all(requests), 30_000, '60 concurrent requests (including worker start-up)');
     for (let i = 0; i < got.length; i++) {
       expect(got[i], `request #${i} got someone else's answer (match replies by id, hint 2)`).toEqual(expected[i]);
     }
     const history = (await actor.request('history', { room: 'lobby', limit: 100 })) as Array<{ from: string; text: string }>;
     expect(history.map((r) => r.text), 'the 15 good writes, in order').toEqual(Array.from({ length: 15 }, (_, k) => `hello ${k * 4}`));
-  });
+  }, THREAD_TEST_MS);
 
   it('sends errors back as rejected promises carrying the database message', async () => {
     actor = new DbActor(file);
     await expect(actor.request('send', { room: 'r', from: 'a', text: null }), 'a NOT NULL violation').rejects.toThrow(/NOT NULL/i);
     await expect(actor.request('nope' as never, {}), 'an unknown op').rejects.toThrow(/unknown op/);
     expect(await actor.request('count'), 'the actor keeps serving after errors').toBe(0);
-  });
+  }, THREAD_TEST_MS);
 
   it('commits a burst of writes from one tick in a few transactions, not one each', async () => {
     actor = new DbActor(file);
     const before = ((await actor.request('stats')) as { commits: number }).commits;
     const writes = Array.from({ length: 200 }, (_, i) => actor!.request('send', { room: 'burst', from: 'x', text: String(i) }));
-    await within(Promise.all(writes), 10_000, '200 writes');
+    await within(Promise.all(writes), 30_000, '200 writes (including worker start-up)');
     const after = ((await actor.request('stats')) as { commits: number }).commits;
     expect(after - before, `200 writes sent in one tick took ${after - before} commits; batch them into one store.transaction per tick (hint 2)`).toBeLessThanOrEqual(10);
     expect(await actor.request('count')).toBe(200);
-  });
+  }, THREAD_TEST_MS);
 });
 
 describe('07-db-actor: the event loop stays free', () => {
@@ -112,13 +115,14 @@ describe('07-db-actor: the event loop stays free', () => {
     } finally {
       db.close();
     }
-  });
+  }, THREAD_TEST_MS);
 
-  it(`keeps event-loop delay p99 under 50 ms while the actor runs two ${SLOW_MS} ms queries`, async () => {
+  it(`keeps event-loop delay p99 under 100 ms while the actor runs two ${SLOW_MS} ms queries`, async () => {
     actor = new DbActor(file);
-    await within(actor.request('count'), 10_000, 'the first request (worker start-up)');
-    // A busy shared machine can stall any thread for a moment, so take the best of three runs. A
-    // query on this thread blocks the loop ~${SLOW_MS} ms in every run and can never pass.
+    await within(actor.request('count'), 30_000, 'the first request (worker start-up)');
+    // A busy machine (other graders' threads on the same cores) can stall any thread for tens of
+    // ms, so the bound is 100 ms, best of three runs. A query on this thread blocks the loop for
+    // ~${SLOW_MS} ms or more in every run and can never pass; the actor's runs sit near 0–20 ms.
     const runs: string[] = [];
     for (let attempt = 0; attempt < 3; attempt++) {
       const { p99, max } = await loopDelayDuring(async () => {
@@ -126,16 +130,16 @@ describe('07-db-actor: the event loop stays free', () => {
         expect(results, 'both slow queries answered').toEqual([SLOW_MS, SLOW_MS]);
       });
       runs.push(`p99 ${p99.toFixed(1)} ms (max ${max.toFixed(1)} ms)`);
-      if (p99 < 50) return;
+      if (p99 < 100) return;
     }
-    expect.fail(`event-loop delay while the queries ran: ${runs.join('; ')} — should be under 50 ms. SQLite must run in the worker, not on this thread (hint 1)`);
-  });
+    expect.fail(`event-loop delay while the queries ran: ${runs.join('; ')} — should be under 100 ms. SQLite must run in the worker, not on this thread (hint 1)`);
+  }, THREAD_TEST_MS);
 });
 
 describe('07-db-actor: durability and recovery', () => {
   it('acknowledges a write only once it is committed: the row survives killing the actor right after the ack', async () => {
     actor = new DbActor(file);
-    await within(actor.request('count'), 10_000, 'the first request (worker start-up)');
+    await within(actor.request('count'), 30_000, 'the first request (worker start-up)');
     // Another connection holds the write lock: no write can commit until it lets go.
     const holder = new Database(file, { timeout: 5000 });
     holder.exec('BEGIN IMMEDIATE');
@@ -152,17 +156,17 @@ describe('07-db-actor: durability and recovery', () => {
     const rows = check.prepare("SELECT text FROM messages WHERE room = 'safe'").all();
     check.close();
     expect(rows, 'an acknowledged write must be in the file after the actor dies').toEqual([{ text: 'durable' }]);
-  });
+  }, THREAD_TEST_MS);
 
   it('fails in-flight requests when the actor dies, then restarts it', async () => {
     actor = new DbActor(file);
-    await within(actor.request('send', { room: 'r', from: 'a', text: 'before' }), 10_000, 'the first write');
+    await within(actor.request('send', { room: 'r', from: 'a', text: 'before' }), 30_000, 'the first write');
     const inFlight = actor.request('slow', { ms: 2000 });
     const outcome = inFlight.then(() => 'resolved', (err: Error) => `rejected: ${err.message}`);
     await new Promise((r) => setTimeout(r, 100));
     await actor.worker.terminate();
     expect(await within(outcome, 3_000, 'the request in flight when the actor died'), 'a request in flight when the actor dies must fail, not hang (hint 3)').toMatch(/^rejected/);
-    const history = (await within(actor.request('history', { room: 'r' }), 10_000, 'the first request after the restart')) as Array<{ text: string }>;
+    const history = (await within(actor.request('history', { room: 'r' }), 30_000, 'the first request after the restart')) as Array<{ text: string }>;
     expect(history.map((r) => r.text), 'a restarted actor serves the same database').toEqual(['before']);
-  });
+  }, THREAD_TEST_MS);
 });

@@ -15,6 +15,8 @@ interface ProducerData {
 const { ringSab, doorbellSab, producer, count, delayMs = 0 } = workerData as ProducerData;
 const ring = new SpscRing(ringSab, new Doorbell(doorbellSab));
 
+parentPort?.postMessage('ready'); // started: from here on, any wait is the ring's, not start-up's
+
 const until = performance.now() + delayMs;
 while (performance.now() < until) {
   // simulated CPU work: this thread is busy, the reactor must not be

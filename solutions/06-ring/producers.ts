@@ -15,6 +15,8 @@ export interface ProducerReport {
 export interface Producers {
   fanIn: FanIn;
   workers: Worker[];
+  /** Resolves once every producer thread is running (loading TypeScript in a thread takes a while). */
+  ready: Promise<void>;
   /** Resolves with each producer's report once every producer has pushed its last message. */
   finished: Promise<ProducerReport[]>;
 }
@@ -33,15 +35,18 @@ export function startProducers(options: {
       workerData: { ringSab: ring.sab, doorbellSab: doorbell.sab, producer, count: perProducer, delayMs },
     }),
   );
+  const started: Array<Promise<void>> = [];
   const finished = Promise.all(
-    workers.map(
-      (worker) =>
-        new Promise<ProducerReport>((resolve, reject) => {
-          worker.once('message', (report: ProducerReport) => resolve(report));
-          worker.once('error', reject);
-          worker.once('exit', (code) => reject(new Error(`producer worker exited (code ${code}) before reporting`)));
-        }),
-    ),
+    workers.map((worker) => {
+      let onReady!: () => void;
+      started.push(new Promise<void>((resolve) => (onReady = resolve)));
+      return new Promise<ProducerReport>((resolve, reject) => {
+        worker.on('message', (message: 'ready' | ProducerReport) => (message === 'ready' ? onReady() : resolve(message)));
+        worker.once('error', reject);
+        worker.once('exit', (code) => reject(new Error(`producer worker exited (code ${code}) before reporting`)));
+      });
+    }),
   );
-  return { fanIn: new FanIn(rings, doorbell), workers, finished };
+  finished.catch(() => {}); // a caller that stops early (a failed test) need not await it
+  return { fanIn: new FanIn(rings, doorbell), workers, ready: Promise.all(started).then(() => {}), finished };
 }
