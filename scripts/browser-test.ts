@@ -114,7 +114,20 @@ async function checkPage(page: Page, rel: string): Promise<{ checks: Check[]; in
   const countSvgs = () =>
     page.evaluate(() => [...document.querySelectorAll('.mermaid')].filter((d) => d.querySelector('svg') && !(d.textContent ?? '').includes('Syntax error in text')).length);
   if (fences > 0) {
-    await page.waitForFunction((n) => [...document.querySelectorAll('.mermaid')].filter((d) => d.querySelector('svg')).length >= n, fences, { timeout: 30_000 }).catch(() => {});
+    // Wait for the good end state (every diagram an SVG, none the error picture): under load the
+    // plugin renders late and may pass through an error picture on the way. A real syntax error
+    // never reaches this state, so it is judged after the timeout.
+    await page
+      .waitForFunction(
+        (n) => {
+          const boxes = [...document.querySelectorAll('.mermaid')];
+          const bad = boxes.some((d) => (d.textContent ?? '').includes('Syntax error in text'));
+          return !bad && boxes.filter((d) => d.querySelector('svg')).length >= n;
+        },
+        fences,
+        { timeout: 30_000, polling: 250 },
+      )
+      .catch(() => {});
   }
   // The plugin re-renders diagrams when <html>'s attributes change (theme switches) and may pass
   // through a transient state; judge the page once its DOM has been quiet for a moment.
@@ -230,7 +243,7 @@ try {
   console.log(c.dim(`${pages.length} pages at ${server.url}${base}`));
   for (const rel of pages) {
     let page = await context.newPage();
-    let checks: Check[];
+    let checks: Check[] = [];
     let info: string[] = [];
     const attempt = async () => {
       try {
@@ -243,11 +256,11 @@ try {
     // On a loaded machine the mermaid plugin's overlapping re-renders can leave a diagram empty or
     // showing the error picture, with no console error. A real syntax error logs one and fails
     // every time, so a mermaid-only failure gets one fresh load before it counts.
-    if (checks!.some((k) => !k.ok) && checks!.every((k) => k.ok || k.name === 'mermaid')) {
+    if (checks.some((k) => !k.ok) && checks.every((k) => k.ok || k.name === 'mermaid')) {
       await page.close();
       page = await context.newPage();
       await attempt();
-      if (checks!.every((k) => k.ok)) info.push('mermaid passed on a second load');
+      if (checks.every((k) => k.ok)) info.push('mermaid passed on a second load');
     }
     const bad = checks.filter((k) => !k.ok);
     passed += checks.length - bad.length;

@@ -12,11 +12,16 @@ export interface Series {
   points: Array<[number, number]>;
 }
 
+export interface Axis {
+  label: string;
+  scale?: 'linear' | 'log';
+}
+
 export interface Chart {
   id: string;
   title: string;
-  x: { label: string; scale?: 'linear' | 'log' };
-  y: { label: string; scale?: 'linear' | 'log' };
+  x: Axis;
+  y: Axis;
   series: Series[];
 }
 

@@ -1,28 +1,6 @@
-// The shape of docs/data/<name>.json, as scripts/bench/chart-data.ts writes it (kept in sync by hand:
-// the components cannot import a Node module).
-export interface Series {
-  name: string;
-  points: Array<[number, number]>;
-}
-export interface Axis {
-  label: string;
-  scale?: 'linear' | 'log';
-}
-export interface Chart {
-  id: string;
-  title: string;
-  x: Axis;
-  y: Axis;
-  series: Series[];
-}
-export interface ChartData {
-  command: string;
-  machine: string;
-  date: string;
-  notes?: string;
-  charts: Chart[];
-  table?: { columns: string[]; rows: Array<Array<string | number>> };
-}
+// The shape of docs/data/<name>.json is defined once, beside the writer. A type-only export is
+// erased at build time, so the browser bundle never pulls in that Node module.
+export type { Axis, Chart, ChartData, Series } from '../../../../scripts/bench/chart-data.ts';
 
 export function formatNumber(n: number): string {
   if (!Number.isFinite(n)) return String(n);
