@@ -89,7 +89,11 @@ export function renderReport(inp: ReportInput): { lines: string[]; failing: bool
   if (cur) {
     const stage = inp.stages.find((s) => s.id === cur.id);
     const readme = `labs/${cur.id}/README.md`;
-    const reads = [readme, stage?.read].filter((p): p is string => !!p && fs.existsSync(path.join(ROOT, p)));
+    // The docs page shows the same README beside its chapters: point at it as a site path, not a file.
+    const page = stage?.read && fs.existsSync(path.join(ROOT, stage.read))
+      ? `the site's ${stage.read.replace(/^docs/, '').replace(/\.md$/, '')} (\`npm run docs\`)`
+      : undefined;
+    const reads = [readme, page].filter((p): p is string => !!p);
     const shown = inp.hintsShown[cur.id] ?? 0;
     const total = stage?.hints.length ?? 0;
     lines.push(`${c.bold('Next:')} stage ${cur.id}. Read ${reads.length ? reads.join(' and ') : readme}.`);
