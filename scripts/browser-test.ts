@@ -1,7 +1,8 @@
 // `npm run docs:test [-- --build|--no-build] [--shots] [--page SUBSTR] [--summary FILE]`
 // Opens every built page of the docs in headless Chromium and fails on: console or page errors,
 // a ```mermaid fence that did not become an SVG (or became mermaid's "Syntax error" SVG), an
-// internal link to no built page, local search not finding "epoll", and a wake-up visualisation
+// internal link to no built page, a paragraph broken apart (text or an inline component like
+// <Cost …/> outside any paragraph), local search not finding "epoll", and a wake-up visualisation
 // whose sliders do not move its counters. One line per page, then totals.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -165,6 +166,22 @@ async function checkPage(page: Page, rel: string): Promise<{ checks: Check[]; in
     checks.push({ name: 'mermaid', ok, detail: syntaxErrors ? `${syntaxErrors} diagram(s) show mermaid's "Syntax error in text" (${errorSvgs.join(', ')}); ${svgs} of ${fences} rendered` : `${svgs} of ${fences} diagrams rendered` });
     info.push(`${fences} diagram${fences === 1 ? '' : 's'}`);
   }
+
+  // Inline components (<Cost …/>) and text must sit inside a paragraph: a markdown container that
+  // holds bare text or an inline element next to its blocks means a paragraph fell apart (a line
+  // that starts with a component was taken for the start of an HTML block).
+  const fragments = await page.evaluate(() => {
+    const INLINE = new Set(['SPAN', 'A', 'CODE', 'EM', 'STRONG', 'B', 'I', 'SMALL', 'SUB', 'SUP', 'KBD', 'MARK', 'BR']);
+    const found: string[] = [];
+    for (const box of document.querySelectorAll('.vp-doc > div, .vp-doc .custom-block, .vp-doc blockquote')) {
+      for (const n of box.childNodes) {
+        const stray = n.nodeType === Node.TEXT_NODE ? (n.textContent ?? '').trim() !== '' : n.nodeType === Node.ELEMENT_NODE && INLINE.has((n as Element).tagName);
+        if (stray) found.push(JSON.stringify((n.textContent ?? '').trim().slice(0, 50)));
+      }
+    }
+    return found;
+  });
+  checks.push({ name: 'paragraphs whole', ok: fragments.length === 0, detail: `text or inline components outside any paragraph: ${fragments.slice(0, 5).join(', ')}` });
 
   // Internal links must land on a built page (or file).
   const links = await page.evaluate(() => [...document.querySelectorAll('a[href]')].map((a) => ({ href: a.getAttribute('href')!, abs: (a as HTMLAnchorElement).href })));

@@ -3,17 +3,19 @@
 // Exit code 1 while any stage fails.
 import { parseArgs } from 'node:util';
 import { loadManifest, resolveStage, stageDirs } from './lib/stages.ts';
-import { gradeRun, targetDirOf } from './lib/grade-run.ts';
+import { creditFor, gradeRun, targetDirOf } from './lib/grade-run.ts';
 import { renderReport, stageResults } from './lib/report.ts';
 import { loadProgress } from './lib/progress.ts';
 import { c } from './lib/color.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { target: { type: 'string', default: process.env.WIZZ_TARGET ?? 'labs' }, help: { type: 'boolean', short: 'h' } },
+  options: { target: { type: 'string', default: process.env.WIZZ_TARGET ?? 'labs' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
 });
+// Replays the client stories of a failing scenario grader (labs/kit/scenario): the graders read WIZZ_SEED.
+if (values.seed !== undefined) process.env.WIZZ_SEED = values.seed;
 if (values.help) {
-  console.log('usage: npm test [-- NN] [--target labs|solutions|/abs/overlay]\n  grades labs/ (or another target); NN = one stage, e.g. 03');
+  console.log('usage: npm test [-- NN] [--target labs|solutions|/abs/overlay] [--seed N]\n  grades labs/ (or another target); NN = one stage, e.g. 03; --seed N replays the client stories of that seed');
   process.exit(0);
 }
 
@@ -38,10 +40,12 @@ if (positionals.length) {
 if (present.size === 0) console.log(c.yellow('No stages in labs/ yet — nothing to grade.'));
 
 const run = await gradeRun(values.target!, only);
+const results = stageResults(run);
 const { lines, failing } = renderReport({
   stages,
   present,
-  results: stageResults(run),
+  results,
+  credit: await creditFor(results, values.target!),
   unhandled: run.unhandled,
   targetDir: targetDirOf(values.target!),
   hintsShown: loadProgress().hintsShown,

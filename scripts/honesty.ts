@@ -1,30 +1,41 @@
-// `npm run honesty [-- NN ...] [--summary FILE]`: are the graders honest?
-//   1. every stage is complete: folders, README, graders, three hints, ≥ 3 known-wrong variants
+// `npm run honesty [-- NN ...] [--summary FILE] [--keep]`: are the graders honest?
+//   1. every stage is complete: folders, README, graders (incl. the imports grader), three hints,
+//      an "imports" list, ≥ 3 known-wrong variants; and labs/ holds no solution code nor variant
 //   2. labs/ as shipped FAILS its graders (a starter that passes means a grader checks nothing)
 //   3. solutions/ PASSES them
-//   4. every labs/NN/wrong/*.ts variant, swapped into a copy of solutions/, FAILS at least one grader
-// Prints a table per part and ends with "honesty: N passed, N failed"; exit 1 on any failure.
+//   4. every solutions/NN/wrong/*.patch applies to a copy of solutions/, type-checks, and FAILS at
+//      least one grader; one that no longer applies or compiles fails this check (never "caught")
+// 2–4 run in ONE vitest process, one project per target, the must-fail ones stopping at their first
+// failure. Prints a table per part and ends with "honesty: N passed, N failed"; exit 1 on any failure.
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadManifest, resolveStage, stageDirs } from './lib/stages.ts';
 import { LABS, ROOT, SOLUTIONS } from './lib/paths.ts';
-import { runIsolated } from './lib/run-isolated.ts';
-import { abortedRecords, groupByStage, type RunResult, type StageResult, type TestRecord } from './lib/results.ts';
-import { buildOverlay, listVariants, removeOverlay, type Variant } from './lib/overlay.ts';
+import { groupByStage, type RunResult, type StageResult, type TestRecord, abortedRecords } from './lib/results.ts';
+import { PatchError, buildOverlay, listVariants, overlayRunDir, removeOverlay, type Variant } from './lib/overlay.ts';
+import { typecheckOverlays } from './lib/overlay-tsc.ts';
+import { gradeTargets, type PlannedProject } from './lib/multi-run.ts';
+import { labsProblems } from './lib/labs-clean.ts';
 import { variantVerdict, verdictPasses, type Verdict } from './lib/verdict.ts';
-import { pool, writeSummary } from './lib/summary.ts';
+import { writeSummary } from './lib/summary.ts';
+import { warmImportsCache } from '../labs/kit/imports.ts';
 import { c, pad } from './lib/color.ts';
 
 const MIN_VARIANTS = 3;
-const CONCURRENCY = Number(process.env.WIZZ_CONCURRENCY) || 2;
-const RUN_LIMIT_MS = Number(process.env.WIZZ_RUN_TIMEOUT_MS) || 10 * 60_000;
-const VARIANT_LIMIT_MS = Number(process.env.WIZZ_VARIANT_TIMEOUT_MS) || 3 * 60_000;
+const WORKERS = Number(process.env.WIZZ_HONESTY_WORKERS) || 2;
+const RUN_LIMIT_MS = Number(process.env.WIZZ_RUN_TIMEOUT_MS) || 30 * 60_000;
+const STALL_MS = Number(process.env.WIZZ_STALL_TIMEOUT_MS) || 5 * 60_000;
+const IMPORT_PATTERN = /^(node:\*|\.\/\*|#[a-z0-9-]+\/(\*|[A-Za-z0-9_./-]+)|[a-z0-9@][a-z0-9@/._-]*)$/;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  // --solutions-run FILE: check already graded solutions/ (its graders step) and hands the result over.
-  options: { summary: { type: 'string' }, 'solutions-run': { type: 'string' } },
+  options: {
+    summary: { type: 'string' },
+    // --solutions-run FILE: check already graded solutions/ (its graders step) and hands the result over.
+    'solutions-run': { type: 'string' },
+    keep: { type: 'boolean' }, // keep .wizz/overlays/honesty-*/ to look at
+  },
 });
 const reusedSolutions = values['solutions-run'] && fs.existsSync(values['solutions-run']) ? (JSON.parse(fs.readFileSync(values['solutions-run'], 'utf8')) as RunResult) : null;
 
@@ -37,6 +48,8 @@ function assert(ok: boolean, what: string, why = ''): boolean {
   return ok;
 }
 const header = (s: string) => console.log('\n' + c.bold(s));
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const t0 = Date.now();
 
 const manifest = loadManifest();
 const labsStages = stageDirs(LABS);
@@ -49,9 +62,14 @@ if (positionals.length) {
   });
 }
 
-function graderFiles(dir: string): string[] {
+/** A stage's grader files, relative to the project root. */
+function graderFiles(stage: string): string[] {
+  const dir = path.join(LABS, stage);
   if (!fs.existsSync(dir)) return [];
-  return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.test.ts') && !f.split(path.sep).includes('wrong'));
+  return (fs.readdirSync(dir, { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.test.ts') && !f.split(path.sep).includes('node_modules'))
+    .map((f) => `labs/${stage}/${f.split(path.sep).join('/')}`)
+    .sort();
 }
 
 // 1. Completeness
@@ -64,119 +82,191 @@ for (const id of selected) {
   const labDir = path.join(LABS, id);
   if (!assert(fs.existsSync(labDir), `${id}: has labs/${id}/`, 'not written yet')) continue;
   assert(!!stage, `${id}: is listed in labs/stages.json`, 'add it to the manifest so the scoreboard, hints and honesty know it');
-  const hasSol = fs.existsSync(path.join(SOLUTIONS, id));
+  const solDir = path.join(SOLUTIONS, id);
+  const hasSol = fs.existsSync(solDir);
   assert(hasSol, `${id}: has solutions/${id}/`);
   if (hasSol) {
     withSolutions.add(id);
     // solutions/NN is the starter completed: each of its files must have a starter in labs/NN.
-    const solFiles = (fs.readdirSync(path.join(SOLUTIONS, id), { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(SOLUTIONS, id, f)).isFile());
+    const solFiles = (fs.readdirSync(solDir, { recursive: true }) as string[]).filter((f) => !f.split(path.sep).includes('wrong') && fs.statSync(path.join(solDir, f)).isFile());
     const missing = solFiles.filter((f) => !fs.existsSync(path.join(labDir, f)));
     assert(missing.length === 0, `${id}: every solution file has a starter in labs/`, `missing: ${missing.join(', ')}`);
   }
   assert(fs.existsSync(path.join(labDir, 'README.md')), `${id}: has a README.md`);
-  const graders = graderFiles(labDir);
+  const graders = graderFiles(id);
   if (assert(graders.length >= 1, `${id}: has graders (${graders.length} *.test.ts)`)) gradable.push(id);
+  assert(graders.includes(`labs/${id}/imports.test.ts`), `${id}: has the imports grader (imports.test.ts)`, 'copy one from another stage: it checks what the stage\'s files import');
   if (stage) {
     const empty = stage.hints.filter((h) => !h.trim()).length;
     assert(stage.hints.length === 3 && empty === 0, `${id}: has three hints`, `${stage.hints.length} listed, ${empty} empty`);
     assert(fs.existsSync(path.join(ROOT, stage.read)), `${id}: its docs page ${stage.read} exists`);
+    const imports = (stage as { imports?: unknown }).imports;
+    const bad = Array.isArray(imports) ? imports.filter((p) => typeof p !== 'string' || !IMPORT_PATTERN.test(p) || p.startsWith('#stage/')) : null;
+    assert(
+      !!bad && bad.length === 0,
+      `${id}: lists what its files may import ("imports": ${Array.isArray(imports) ? imports.length : 0})`,
+      bad ? `not a module pattern: ${bad.map(String).join(', ')}` : 'add "imports": ["node:*", "./*", …] to its entry in labs/stages.json',
+    );
   }
-  const vs = listVariants(labDir);
   const good: Variant[] = [];
-  for (const v of vs) {
-    if ('error' in v) assert(false, `${id}: wrong/${v.slug}.ts has a valid header`, v.error);
-    else if (hasSol && !fs.existsSync(path.join(SOLUTIONS, id, v.replaces))) assert(false, `${id}: wrong/${v.slug}.ts replaces an existing file`, `solutions/${id}/${v.replaces} does not exist`);
+  for (const v of hasSol ? listVariants(solDir) : []) {
+    if ('error' in v) assert(false, `${id}: wrong/${v.slug}.patch is a valid variant`, v.error);
     else good.push(v);
   }
   variants.set(id, good);
-  const need = hasSol ? MIN_VARIANTS : 1;
-  assert(good.length >= need, `${id}: has ≥ ${need} known-wrong variants (${good.length})`, 'mentors rely on these to trust the graders');
+  if (hasSol) assert(good.length >= MIN_VARIANTS, `${id}: has ≥ ${MIN_VARIANTS} known-wrong variants (${good.length} in solutions/${id}/wrong/)`, 'mentors rely on these to trust the graders');
 }
 for (const id of labsStages) {
   if (!manifest.some((s) => s.id === id) && (positionals.length === 0 || selected.includes(id))) {
     assert(false, `${id}: labs/${id}/ is listed in labs/stages.json`, 'add it to the manifest');
   }
 }
+const problems = labsProblems(LABS, SOLUTIONS, selected.filter((id) => withSolutions.has(id)));
+assert(problems.length === 0, 'labs/ holds no solution code and no known-wrong variant', problems.slice(0, 5).map((p) => `labs/${p.file}: ${p.why}`).join('; '));
 
-// 2 & 3: one run over all stages per target, both at once.
+// 2–4 in one vitest process.
 const solStages = gradable.filter((id) => withSolutions.has(id));
-const [labsRun, solRun] = await pool(
-  [
-    { target: 'labs', stages: gradable },
-    { target: 'solutions', stages: solStages },
-  ],
-  CONCURRENCY,
-  async ({ target, stages }): Promise<RunResult | null> =>
-    !stages.length ? null : target === 'solutions' && reusedSolutions ? reusedSolutions : runIsolated({ target, project: 'graders', filters: stages.map((id) => `labs/${id}/`), timeoutMs: RUN_LIMIT_MS }),
-);
+const reusedBy = reusedSolutions ? groupByStage([...reusedSolutions.tests, ...abortedRecords(reusedSolutions)]) : null;
+// With check's run in hand, variants of a stage whose solution fails are not even built.
+const reusedOk = (id: string) => !reusedBy || ((reusedBy.get(id)?.failed ?? 1) === 0 && (reusedBy.get(id)?.passed ?? 0) > 0);
+const todo = solStages.flatMap((id) => (reusedOk(id) ? variants.get(id)! : []));
+
+const runDir = overlayRunDir();
+if (!values.keep) process.on('exit', () => removeOverlay(runDir));
+interface Job {
+  v: Variant;
+  dir: string | null;
+  verdict?: Verdict;
+  note: string;
+}
+const jobs: Job[] = todo.map((v) => {
+  try {
+    return { v, dir: buildOverlay(SOLUTIONS, v, runDir), note: '' };
+  } catch (e) {
+    if (!(e instanceof PatchError)) throw e;
+    return { v, dir: null, verdict: 'does not apply' as const, note: e.message };
+  }
+});
+const built = jobs.filter((j) => j.dir);
+const tBuilt = Date.now();
+
+// The imports grader parses each file once (cached by content): do all of them here, with one load
+// of the compiler, instead of once in every grader process.
+await warmImportsCache([
+  ...gradable.map((id) => path.join(LABS, id)),
+  ...solStages.map((id) => path.join(SOLUTIONS, id)),
+  ...built.map((j) => path.join(j.dir!, j.v.stage)),
+]);
+
+const markers = path.join(runDir, 'bail');
+fs.mkdirSync(markers, { recursive: true });
+const projects: PlannedProject[] = [
+  ...gradable.map((id) => ({ name: `starter ${id}`, dir: LABS, target: 'labs', stages: [id], bailMarker: path.join(markers, `starter-${id}`) })),
+  ...(reusedSolutions || !solStages.length ? [] : [{ name: 'solutions', dir: SOLUTIONS, target: 'solutions', stages: solStages }]),
+  ...built.map((j) => ({ name: `variant ${j.v.stage}/${j.v.slug}`, dir: j.dir!, target: j.dir!, stages: [j.v.stage], bailMarker: path.join(markers, `${j.v.stage}--${j.v.slug}`) })),
+];
+const live = process.stdout.isTTY;
+let finishedTests = 0;
+const [tsc, graded] = await Promise.all([
+  typecheckOverlays(
+    built.map((j) => ({ dir: j.dir!, stage: j.v.stage })),
+    runDir,
+  ),
+  gradeTargets(projects, {
+    workDir: runDir,
+    maxWorkers: WORKERS,
+    timeoutMs: RUN_LIMIT_MS,
+    stallMs: STALL_MS,
+    graderFiles,
+    onTest: () => {
+      finishedTests++;
+      if (live) process.stdout.write(`\r${c.dim(`  grading ${projects.length} targets… ${finishedTests} checks`)}`);
+    },
+  }),
+]);
+if (live) process.stdout.write('\r\x1b[K');
+const tGraded = Date.now();
 
 header('2. labs/ as shipped fails its graders (a passing starter means a grader that checks nothing)');
-const labsBy = labsRun ? groupByStage([...labsRun.tests, ...abortedRecords(labsRun)]) : new Map<string, StageResult>();
 for (const id of gradable) {
-  const r = labsBy.get(id);
-  const total = r ? r.passed + r.failed : 0;
-  assert(!!r && r.failed > 0, `${id}: starter fails ${r?.failed ?? 0} of ${total}`, total === 0 ? 'no tests ran' : 'every grader passes on the unfinished starter');
+  const recs = graded.byProject.get(`starter ${id}`) ?? [];
+  const first = recs.find((t) => t.state === 'failed');
+  const ran = recs.filter((t) => t.state !== 'skipped').length;
+  assert(!!first, `${id}: starter fails${first ? c.dim(` (first: ${first.name})`) : ''}`, ran === 0 ? 'no tests ran' : `every grader passes on the unfinished starter (${ran} ran)`);
 }
 if (gradable.length === 0) console.log(c.dim('  (no stage with graders yet)'));
 
-header(`3. solutions/ passes every grader${reusedSolutions ? ' (the run of check\'s graders step)' : ''}`);
-const solBy = solRun ? groupByStage([...solRun.tests, ...abortedRecords(solRun)]) : new Map<string, StageResult>();
+header(`3. solutions/ passes every grader${reusedSolutions ? " (the run of check's graders step)" : ''}`);
+const solBy: Map<string, StageResult> = reusedBy ?? groupByStage(graded.byProject.get('solutions') ?? []);
 const solOk = new Set<string>();
 for (const id of solStages) {
   const r = solBy.get(id);
   const total = r ? r.passed + r.failed : 0;
-  const ok = assert(!!r && r.failed === 0 && total > 0, `${id}: solution passes ${r?.passed ?? 0} of ${total}`, total === 0 ? 'no tests ran' : r!.failures.map((t: TestRecord) => `${t.name}: ${t.errors[0]?.message.split('\n')[0] ?? ''}`).slice(0, 3).join('; '));
+  const ok = assert(
+    !!r && r.failed === 0 && total > 0,
+    `${id}: solution passes ${r?.passed ?? 0} of ${total}`,
+    total === 0 ? 'no tests ran' : r!.failures.map((t: TestRecord) => `${t.name}: ${t.errors[0]?.message.split('\n')[0] ?? ''}`).slice(0, 3).join('; '),
+  );
   if (ok) solOk.add(id);
 }
-if (solRun?.unhandled.length) assert(false, 'solutions run has no errors outside tests', solRun.unhandled[0]!.message.split('\n')[0]);
+// Errors outside tests: a variant's stray rejection is its own business; anything else is not.
+const overlayDirs = built.map((j) => j.dir!);
+const strays = [...(reusedSolutions?.unhandled ?? []), ...graded.unhandled].filter((e) => !e.frames.some((f) => overlayDirs.some((d) => f.file.startsWith(d))) && !overlayDirs.some((d) => e.message.includes(d)));
+if (strays.length) assert(false, 'the runs have no errors outside tests', strays[0]!.message.split('\n')[0]);
 if (solStages.length === 0) console.log(c.dim('  (no stage with graders and a solution yet)'));
 
-// 4. Known-wrong variants, in parallel.
-header('4. Every known-wrong variant fails the graders');
-const todo = solStages.flatMap((id) => (solOk.has(id) ? variants.get(id)! : []));
-for (const id of solStages) if (!solOk.has(id) && variants.get(id)!.length) console.log(c.dim(`  ${id}: variants skipped — its solution does not pass, so a failing variant would prove nothing`));
-const started = Date.now();
-// Widths come from the list, so each row can be printed the moment its variant finishes.
-const width = (k: (v: Variant) => string, min: number, max = 80) => Math.min(max, Math.max(min, ...todo.map((v) => k(v).length)));
-const ws = width((v) => v.stage, 5);
-const wv = width((v) => v.slug, 7);
-const wm = width((v) => v.mistake, 7, 60);
-if (todo.length) console.log(c.bold(`  ${pad('stage', ws)}  ${pad('variant', wv)}  ${pad('mistake', wm)}  result`));
+header('4. Every known-wrong variant applies, type-checks and fails the graders');
+for (const id of solStages) if (!reusedOk(id) || !solOk.has(id)) if (variants.get(id)!.length) console.log(c.dim(`  ${id}: variants skipped — its solution does not pass, so a failing variant would prove nothing`));
+const shown = jobs.filter((j) => solOk.has(j.v.stage));
+for (const j of shown) {
+  if (j.verdict) continue; // does not apply
+  const errors = tsc.get(j.dir!) ?? [];
+  if (errors.length) {
+    j.verdict = 'does not compile';
+    j.note = errors.slice(0, 2).join(' / ');
+    continue;
+  }
+  const recs = graded.byProject.get(`variant ${j.v.stage}/${j.v.slug}`) ?? [];
+  j.verdict = variantVerdict({ tests: recs, unhandled: [] });
+  j.note = recs.find((t) => t.state === 'failed')?.name ?? '';
+}
+const width = (k: (j: Job) => string, min: number, max = 80) => Math.min(max, Math.max(min, ...shown.map((j) => k(j).length)));
+const ws = width((j) => j.v.stage, 5);
+const wv = width((j) => j.v.slug, 7);
+const wm = width((j) => j.v.mistake, 7, 56);
+if (shown.length) console.log(c.bold(`  ${pad('stage', ws)}  ${pad('variant', wv)}  ${pad('mistake', wm)}  result`));
 else console.log(c.dim('  (no variants to run)'));
 const tally: Record<string, number> = {};
-await pool(todo, CONCURRENCY, async (v) => {
-  const t0 = Date.now();
-  let dir: string | null = null;
-  let verdict: Verdict;
-  let note = '';
-  try {
-    dir = buildOverlay(SOLUTIONS, v);
-    // No `bail`: tried, and cancelling mid-stage could wait on a busy worker until the hard limit,
-    // turning a plain "caught" into "failed by timeout".
-    const run = await runIsolated({ target: dir, project: 'graders', filters: [`labs/${v.stage}/`], timeoutMs: VARIANT_LIMIT_MS });
-    verdict = variantVerdict(run);
-    note = run.tests.find((t) => t.state === 'failed')?.name ?? '';
-  } catch (e) {
-    verdict = 'failed by crash';
-    note = (e as Error).message;
-  } finally {
-    if (dir) removeOverlay(dir);
-  }
+for (const j of shown) {
+  const verdict = j.verdict!;
   const ok = verdictPasses(verdict);
   if (ok) passed++;
   else failed++;
   tally[verdict] = (tally[verdict] ?? 0) + 1;
-  const mistake = v.mistake.length > wm ? v.mistake.slice(0, wm - 1) + '…' : v.mistake;
+  const ms = (graded.byProject.get(`variant ${j.v.stage}/${j.v.slug}`) ?? []).reduce((n, t) => n + t.durationMs, 0);
+  const mistake = j.v.mistake.length > wm ? j.v.mistake.slice(0, wm - 1) + '…' : j.v.mistake;
   const res = verdict === 'caught' ? c.green(verdict) : ok ? c.yellow(verdict) : c.red(verdict);
-  const why =
-    verdict === 'caught' ? c.dim(` by "${note}"`) : verdict === 'NOT CAUGHT' ? c.red(' — no grader notices this mistake') : verdict === 'does not load' ? c.red(' — fix the variant\'s imports') : '';
-  console.log(`  ${pad(v.stage, ws)}  ${pad(v.slug, wv)}  ${pad(mistake, wm)}  ${res}${c.dim(` ${((Date.now() - t0) / 1000).toFixed(1)}s`)}${why}`);
-});
-if (todo.length) {
-  const counts = Object.entries(tally).map(([k, n]) => `${n} ${k}`).join(', ');
-  console.log(c.dim(`  ${todo.length} variants in ${((Date.now() - started) / 1000).toFixed(1)} s, ${CONCURRENCY} at a time: ${counts}`));
+  const why: Partial<Record<Verdict, string>> = {
+    caught: c.dim(` by "${j.note}"`),
+    'failed by timeout': c.dim(` in "${j.note}"`),
+    'failed by crash': c.dim(` in "${j.note}"`),
+    'NOT CAUGHT': c.red(' — no grader notices this mistake'),
+    'does not load': c.red(" — fix the variant's imports"),
+    'does not apply': c.red(` — ${j.note}; remake the patch against the current solution`),
+    'does not compile': c.red(` — ${j.note}`),
+  };
+  console.log(`  ${pad(j.v.stage, ws)}  ${pad(j.v.slug, wv)}  ${pad(mistake, wm)}  ${res}${ms ? c.dim(` ${seconds(ms)}`) : ''}${why[verdict] ?? ''}`);
 }
+if (shown.length) {
+  const counts = Object.entries(tally).map(([k, n]) => `${n} ${k}`).join(', ');
+  console.log(c.dim(`  ${shown.length} variants: ${counts}`));
+}
+console.log(
+  c.dim(
+    `\n  overlays built in ${seconds(tBuilt - t0)}; ${projects.length} targets graded in one vitest process (${WORKERS} workers${graded.rounds > 1 ? `, ${graded.rounds} rounds after a stall` : ''}) in ${seconds(tGraded - tBuilt)}, type-checked alongside`,
+  ),
+);
 
-console.log(`\nhonesty: ${passed} passed, ${failed} failed`);
+console.log(`\nhonesty: ${passed} passed, ${failed} failed ${c.dim(`(${seconds(Date.now() - t0)})`)}`);
 writeSummary(values.summary, { passed, failed });
 process.exit(failed ? 1 : 0);

@@ -1,12 +1,16 @@
 // `npm run lab -- NN [--port P] [--solution]`: runs a stage's server (labs/NN-name/server.ts, or
 // solutions/ with --solution) in a real-clock emulated kernel, behind the kernel's TCP bridge on
 // 127.0.0.1:(7100 + NN), so the wizz CLI client can chat with it. Ctrl-C stops it cleanly.
+// While it runs it shows the kernel's meter (wake-ups, fds inspected, bytes copied, per message),
+// live on a terminal, and once more when it stops.
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { Kernel, bridge } from '#kernel/index.ts';
 import type { RunServer } from '#kit/server-options.ts';
+import { ChatRoom, MessageType } from '#kit/chat.ts';
+import { formatMeter } from './lib/lab-meter.ts';
 import { c } from './lib/color.ts';
 import { LABS, ROOT, SOLUTIONS } from './lib/paths.ts';
 import { loadManifest, resolveStage } from './lib/stages.ts';
@@ -41,6 +45,26 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
   process.exit(2);
 }
 
+// Count chat messages and members for the meter by tapping the lab chat every stage serves (one
+// process, one ChatRoom class): the stage's code is not touched.
+let messages = 0;
+let connected = 0;
+const { handle, join, leave } = ChatRoom.prototype;
+ChatRoom.prototype.handle = function (this: ChatRoom, conn, frame) {
+  const out = handle.call(this, conn, frame);
+  if (frame.type === MessageType.SAY && out.length > 0 && out[0]!.to === conn) messages++;
+  return out;
+};
+ChatRoom.prototype.join = function (this: ChatRoom, conn) {
+  const out = join.call(this, conn);
+  connected++;
+  return out;
+};
+ChatRoom.prototype.leave = function (this: ChatRoom, conn) {
+  if (this.nameOf(conn) !== undefined) connected--;
+  return leave.call(this, conn);
+};
+
 const { runServer } = (await import(pathToFileURL(entry).href)) as { runServer: RunServer };
 const kernel = new Kernel({ clock: 'real' });
 const proc = kernel.spawn();
@@ -64,11 +88,28 @@ console.log(`${c.bold(id)} (${values.solution ? 'solutions/' : 'labs/'}) is serv
 console.log(`Chat with it from another terminal:  ${c.cyan(`npm run client -- --port ${tcp.address.port} --user alice`)}`);
 console.log(c.dim('Open a second client to see messages go round. Ctrl-C stops the server.'));
 
+// The meter: on a terminal, one line rewritten twice a second; otherwise a line whenever the
+// number of messages or connections changes (idle ticks would print forever).
+const reading = () => formatMeter({ calls: proc.meter.snapshot(), messages, connections: connected });
+const live = process.stdout.isTTY;
+let printed = '';
+const meterTimer = setInterval(() => {
+  if (live) return void process.stdout.write(`\r\x1b[K${c.dim(reading())}`);
+  const key = `${messages}/${connected}`;
+  if (key !== printed) console.log(reading());
+  printed = key;
+}, live ? 500 : 2_000);
+meterTimer.unref();
+console.log(c.dim('The meter counts what the kernel charged your server (wake-ups, fds inspected, bytes copied):'));
+
 let stopping = false;
 async function stop(reason: string): Promise<never> {
   if (stopping) process.exit(1); // a second Ctrl-C: leave at once
   stopping = true;
-  console.log(c.dim(`\n${reason}: stopping…`));
+  clearInterval(meterTimer);
+  if (live) process.stdout.write('\r\x1b[K');
+  console.log(reading());
+  console.log(c.dim(`${reason}: stopping…`));
   controller.abort();
   let code = 0;
   try {

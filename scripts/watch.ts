@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadManifest, stageDirs, stageFromPath } from './lib/stages.ts';
-import { gradeRun, targetDirOf } from './lib/grade-run.ts';
+import { creditFor, gradeRun, targetDirOf } from './lib/grade-run.ts';
 import { renderReport, stageResults } from './lib/report.ts';
 import { loadProgress } from './lib/progress.ts';
 import type { RunResult, StageResult } from './lib/results.ts';
@@ -18,12 +18,14 @@ let queued: Set<string> | null = null; // stages changed while a run was in prog
 let timer: NodeJS.Timeout | undefined;
 let pending = new Set<string>();
 
-function show(run: RunResult, graded: string[] | null): void {
+async function show(run: RunResult, graded: string[] | null): Promise<void> {
   const fresh = stageResults(run);
   if (graded === null) cache.clear();
   for (const id of graded ?? []) cache.delete(id);
   for (const [id, r] of fresh) cache.set(id, r);
+  const credit = await creditFor(cache, target);
   const { lines } = renderReport({
+    credit,
     stages: loadManifest(),
     present: new Set(stageDirs()),
     results: cache,
@@ -47,7 +49,7 @@ async function grade(stages: Set<string>): Promise<void> {
   running = true;
   const ids = stages.size ? [...stages].filter((id) => fs.existsSync(path.join(LABS, id))) : null;
   try {
-    show(await gradeRun(target, ids && ids.length ? ids : null), ids && ids.length ? ids : null);
+    await show(await gradeRun(target, ids && ids.length ? ids : null), ids && ids.length ? ids : null);
   } finally {
     running = false;
   }

@@ -1,63 +1,121 @@
 // Configuration: embedded defaults, overridden by WIZZ_* environment variables, overridden by the
-// same-named flags (--host, --port, --db, --reactors; also --max-connections).
+// same-named flags (--host, --port, --db, --reactors, --max-connections, and the limits below).
+// SETTINGS is the one list: the parser, `--help` and docs/server/guarantees.md all follow it.
 import os from 'node:os';
+import { DEFAULT_MAX_ROOM_MEMBERS, DEFAULT_POLICY, type Policy } from './limits/policy.ts';
+import { DEFAULT_SCRYPT } from './db/password.ts';
+import { DEFAULT_LIMITS, type ReactorLimits } from './reactor/reactor.ts';
 
 export interface Config {
   host: string;
   port: number;
   db: string;
   reactors: number;
+  /** Connections held by all reactors together. */
   maxConnections: number;
+  loginTimeoutS: number;
+  idleTimeoutS: number;
+  stallTimeoutS: number;
+  rateBurst: number;
+  rateRefill: number;
+  failedLoginsPerName: number;
+  failedLoginsPerAddress: number;
+  maxRoomsPerUser: number;
+  maxRoomMembers: number;
+  scryptLogN: number;
+  dbQueue: number;
 }
 
-const FLAGS: Record<string, keyof Config> = {
-  host: 'host',
-  port: 'port',
-  db: 'db',
-  reactors: 'reactors',
-  'max-connections': 'maxConnections',
-};
+interface Setting {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  /** What it bounds, for --help and the docs. */
+  help: string;
+  kind: 'string' | 'integer';
+  fallback: () => string | number;
+  min?: number;
+  max?: number;
+}
 
-const ENV: Record<keyof Config, string> = {
-  host: 'WIZZ_HOST',
-  port: 'WIZZ_PORT',
-  db: 'WIZZ_DB',
-  reactors: 'WIZZ_REACTORS',
-  maxConnections: 'WIZZ_MAX_CONNECTIONS',
-};
+const int = (key: keyof Config, flag: string, env: string, fallback: number | (() => number), min: number, max: number, help: string): Setting => ({
+  key,
+  flag,
+  env,
+  help,
+  kind: 'integer',
+  fallback: typeof fallback === 'function' ? fallback : () => fallback,
+  min,
+  max,
+});
+
+export const SETTINGS: Setting[] = [
+  { key: 'host', flag: 'host', env: 'WIZZ_HOST', kind: 'string', fallback: () => '127.0.0.1', help: 'address to listen on' },
+  int('port', 'port', 'WIZZ_PORT', 7777, 0, 65_535, 'TCP port (0: any free port)'),
+  { key: 'db', flag: 'db', env: 'WIZZ_DB', kind: 'string', fallback: () => './data/wizz.db', help: 'SQLite database file' },
+  int('reactors', 'reactors', 'WIZZ_REACTORS', () => os.availableParallelism(), 1, 256, 'reactor processes (default: one per core)'),
+  int('maxConnections', 'max-connections', 'WIZZ_MAX_CONNECTIONS', 16_384, 1, 1_000_000, 'connections, all reactors together (server_full beyond)'),
+  int('loginTimeoutS', 'login-timeout', 'WIZZ_LOGIN_TIMEOUT', DEFAULT_POLICY.loginTimeoutMs / 1000, 0, 86_400, 'seconds a connection may stay without LOGIN (0: no limit)'),
+  int('idleTimeoutS', 'idle-timeout', 'WIZZ_IDLE_TIMEOUT', DEFAULT_POLICY.idleTimeoutMs / 1000, 0, 86_400, 'seconds without any request, PING included (0: no limit)'),
+  int('stallTimeoutS', 'stall-timeout', 'WIZZ_STALL_TIMEOUT', DEFAULT_LIMITS.maxStallMs / 1000, 1, 86_400, 'seconds a client may take none of its LOGIN backlog (slow_consumer beyond)'),
+  int('rateBurst', 'rate-burst', 'WIZZ_RATE_BURST', DEFAULT_POLICY.requests.burst, 0, 1_000_000, 'SEND/SAY/JOIN per user, REGISTER per connection: burst'),
+  int('rateRefill', 'rate-refill', 'WIZZ_RATE_REFILL', DEFAULT_POLICY.requests.refillPerS, 0, 1_000_000, '… and sustained rate per second (0: no limit)'),
+  int('failedLoginsPerName', 'failed-logins-per-name', 'WIZZ_FAILED_LOGINS_PER_NAME', DEFAULT_POLICY.failedLoginsPerName.burst, 0, 1_000_000, 'failed LOGINs per user name per minute (0: no limit)'),
+  int('failedLoginsPerAddress', 'failed-logins-per-address', 'WIZZ_FAILED_LOGINS_PER_ADDRESS', DEFAULT_POLICY.failedLoginsPerAddress.burst, 0, 1_000_000, 'failed LOGINs per client address per minute (0: no limit)'),
+  int('maxRoomsPerUser', 'max-rooms', 'WIZZ_MAX_ROOMS', DEFAULT_POLICY.maxRoomsPerUser, 1, 1_000_000, 'rooms one user may be in'),
+  int('maxRoomMembers', 'max-room-members', 'WIZZ_MAX_ROOM_MEMBERS', DEFAULT_MAX_ROOM_MEMBERS, 1, 10_000_000, 'members of one room'),
+  int('scryptLogN', 'scrypt-log-n', 'WIZZ_SCRYPT_LOG_N', DEFAULT_SCRYPT.logN, 10, 20, 'log2 of scrypt N for new password hashes (OWASP: 17)'),
+  int('dbQueue', 'db-queue', 'WIZZ_DB_QUEUE', 100_000, 100, 10_000_000, 'database requests waiting at most (unavailable beyond)'),
+];
 
 export class ConfigError extends Error {}
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const raw: Partial<Record<keyof Config, string>> = {};
-  for (const key of Object.keys(ENV) as Array<keyof Config>) {
-    const value = env[ENV[key]];
-    if (value !== undefined && value !== '') raw[key] = value;
+  for (const s of SETTINGS) {
+    const value = env[s.env];
+    if (value !== undefined && value !== '') raw[s.key] = value;
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}"`);
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    const key = FLAGS[name];
-    if (!key) throw new ConfigError(`unknown flag --${name} (known: ${Object.keys(FLAGS).map((f) => `--${f}`).join(', ')})`);
+    const s = SETTINGS.find((x) => x.flag === name);
+    if (!s) throw new ConfigError(`unknown flag --${name} (known: ${SETTINGS.map((x) => `--${x.flag}`).join(', ')})`);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new ConfigError(`--${name} needs a value`);
-    raw[key] = value;
+    raw[s.key] = value;
   }
+  const config: Record<string, string | number> = {};
+  for (const s of SETTINGS) {
+    config[s.key] = s.kind === 'string' ? (raw[s.key] ?? (s.fallback() as string)) : integer(s, raw[s.key]);
+  }
+  return config as unknown as Config;
+}
+
+/** The reactor-side limits a Config asks for. */
+export function policyOf(config: Config): Policy {
+  const perMinute = (n: number) => ({ burst: n, refillPerS: n / 60 });
   return {
-    host: raw.host ?? '127.0.0.1',
-    port: integer('port', raw.port, 7777, 0, 65_535),
-    db: raw.db ?? './data/wizz.db',
-    reactors: integer('reactors', raw.reactors, os.availableParallelism(), 1, 256),
-    maxConnections: integer('max-connections', raw.maxConnections, 10_000, 1, 1_000_000),
+    loginTimeoutMs: config.loginTimeoutS * 1000,
+    idleTimeoutMs: config.idleTimeoutS * 1000,
+    requests: { burst: config.rateBurst, refillPerS: config.rateRefill },
+    failedLoginsPerName: perMinute(config.failedLoginsPerName),
+    failedLoginsPerAddress: perMinute(config.failedLoginsPerAddress),
+    maxRoomsPerUser: config.maxRoomsPerUser,
   };
 }
 
-function integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
+/** The reactor-side bounds a Config asks for (the outbound and inbound bounds are fixed). */
+export function reactorLimitsOf(config: Config): Partial<ReactorLimits> {
+  return { maxConnections: config.maxConnections, maxStallMs: config.stallTimeoutS * 1000 };
+}
+
+function integer(s: Setting, value: string | undefined): number {
+  if (value === undefined) return s.fallback() as number;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
+  if (!Number.isInteger(n) || n < s.min! || n > s.max!) {
+    throw new ConfigError(`${s.flag} must be an integer from ${s.min} to ${s.max}, got "${value}"`);
   }
   return n;
 }

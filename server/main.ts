@@ -1,9 +1,15 @@
 // `npm start`: the wizz reference server. The same file runs as the primary and, forked by
-// cluster, as each reactor.
+// cluster, as each reactor. `npm start -- --help` lists every setting.
 import cluster from 'node:cluster';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, SETTINGS } from './config.ts';
 import { runPrimary } from './primary/primary.ts';
 import { runReactorProcess } from './reactor/process.ts';
+
+if (process.argv.includes('--help')) {
+  console.log('npm start -- [--flag value]…   (each flag also reads the WIZZ_* variable beside it)\n');
+  for (const s of SETTINGS) console.log(`  --${s.flag.padEnd(26)} ${s.env.padEnd(31)} ${String(s.fallback()).padStart(14)}  ${s.help}`);
+  process.exit(0);
+}
 
 let config;
 try {

@@ -6,6 +6,7 @@ import { defineConfig, type DefaultTheme } from 'vitepress';
 import { withMermaid } from 'vitepress-plugin-mermaid';
 import { generateLabPages } from './gen-lab-pages.ts';
 import { wizzMarkdown } from './markdown.ts';
+import { inlineComponentTags } from './inline-components.ts';
 import { docExists, docsDir, markdownTitle, readStages } from './repo.ts';
 
 generateLabPages();
@@ -56,14 +57,14 @@ function sidebar(): DefaultTheme.SidebarItem[] {
         ...item('qa/database-actor', 'Where does the database go?'),
       ],
     },
-    { text: 'Labs', items: [...item('labs/index', 'The path'), ...labItems()] },
-    { text: 'Reference server', items: [...item('server/index', 'Piece by piece'), ...item('server/files', 'File map')] },
-    { text: 'Reference', items: [...item('reference/protocol', 'Wire protocol'), ...kernelItems()] },
+    { text: 'Labs', items: [...item('labs/index', 'The path'), ...labItems(), ...item('labs/debugging-hangs', 'Debugging a hang')] },
+    { text: 'Reference server', items: [...item('server/index', 'Piece by piece'), ...item('server/files', 'File map'), ...item('server/guarantees', 'Guarantees'), ...item('server/performance', 'Performance')] },
+    { text: 'Reference', items: [...item('reference/protocol', 'Wire protocol'), ...kernelItems(), ...item('reference/graders', 'How strong are the graders')] },
   ];
   return groups.filter((g) => (g.items?.length ?? 0) > 0);
 }
 
-export default withMermaid(
+const config = withMermaid(
   defineConfig({
     title: 'wizz',
     description: 'A mentorship workbook for scalable server design in TypeScript: from a select() loop to epoll, pools, lock-free rings and a database actor.',
@@ -76,6 +77,8 @@ export default withMermaid(
     ],
     markdown: {
       config: (md) => wizzMarkdown(md),
+      // <Cost …/> and other inline components stay inside their sentence even at a line's start.
+      component: { inlineTags: inlineComponentTags() },
     },
     themeConfig: {
       logo: '/favicon.svg',
@@ -90,6 +93,11 @@ export default withMermaid(
       outline: { level: [2, 3] },
       footer: { message: 'wizz — a mentorship workbook. Every number on this site is computed from the cost model or measured by a script you can run.' },
     },
+    // Sequence diagrams are scaled down to the text column: long messages made them so wide that their
+    // text ended up tiny. Wrapped messages and narrower actors keep them near their natural size.
+    mermaid: {
+      sequence: { wrap: true, width: 125, actorMargin: 20, boxMargin: 8, messageFontSize: 15, noteFontSize: 14, actorFontSize: 15, mirrorActors: false },
+    },
     vite: {
       // vitepress dev + mermaid 11: without this no diagram renders ("fastdom.js does not provide an export named 'default'").
       optimizeDeps: { include: ['mermaid'] },
@@ -97,3 +105,12 @@ export default withMermaid(
     },
   }),
 );
+
+// vitepress-plugin-mermaid pre-bundles a fixed list made for older mermaid versions, with "debug",
+// which mermaid 11 no longer uses; a clone where nothing else installs "debug" gets
+// "Failed to resolve dependency: debug, present in optimizeDeps.include" on every `npm run docs`.
+// Keep the entries that are installed.
+const optimize = config.vite?.optimizeDeps;
+if (optimize?.include) optimize.include = optimize.include.filter((dep) => fs.existsSync(path.join(docsDir, '..', 'node_modules', dep, 'package.json')));
+
+export default config;

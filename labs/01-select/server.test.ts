@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { FD_SETSIZE } from '#kernel/index.ts';
 import { MessageType } from '#kit/chat.ts';
+import { SlowReader } from '#kit/scenario/slow-reader.ts';
+import { FrameDecoder, encodeFrame } from '#server/protocol/frame.ts';
 import { StageRun, type Client } from '#kit/grading.ts';
 import { runServer } from '#stage/01-select/server.ts';
 
@@ -109,6 +111,73 @@ describe('01-select: survives hostile clients', () => {
       await stage.waitFor(() => stage.hasReply(good!, id), 'the good client to still be served');
     }));
 
+  it('keeps writing to a client while it is still sending: its queued output is not starved', () =>
+    withServer(
+      async (stage) => {
+        const [talker] = await stage.connect(1);
+        // Reads 512 bytes and sends 128 every 4 ms: each tick it is both writable and readable again.
+        const slow = new SlowReader(stage.kernel, stage.open('never-reads'));
+        try {
+          await stage.waitFor(() => stage.frames(talker!).some((f) => f.type === MessageType.PRESENCE), 'the slow client to be accepted (PRESENCE join)');
+          slow.send(encodeFrame(MessageType.SAY, { id: 'long', text: 'y'.repeat(4_000) })); // about 130 ms to send
+          const big = 'x'.repeat(8_000);
+          stage.proc.meter.reset();
+          const start = stage.kernel.now();
+          talker!.sendFrame(MessageType.SAY, { id: 'big', text: big }); // about 65 ms to read at its pace
+          let pendingWhenDone = -1;
+          await stage.waitFor(() => {
+            const got = new FrameDecoder().push(slow.received).some((f) => f.type === MessageType.ROOM && f.body.text === big);
+            if (got && pendingWhenDone < 0) pendingWhenDone = slow.pendingBytes;
+            return got;
+          }, 'an 8,000-byte message to reach a client that reads slowly while it sends');
+          expect(
+            pendingWhenDone,
+            'the big message reached the slow client only after it had stopped sending: while a client keeps sending, ' +
+              `the bytes queued for it must still go out — FD_SET it in writefds while conn.wantsWrite and flush it whenever select says it is writable, also in a wake-up where it is readable too (hint 1)`,
+          ).toBeGreaterThan(0);
+          // Each 4 ms tick the slow client is readable and writable at once: one wake-up serves both.
+          const ticks = Math.ceil((stage.kernel.now() - start) / 4);
+          const calls = stage.proc.meter.get('select').calls;
+          expect(
+            calls,
+            `${calls} select() calls during ${ticks} ticks in which one client both sent and made room to receive: in a ` +
+              'wake-up where a socket is readable and writable, read it and then flush it — serving only the read costs ' +
+              `another select() call every time (hint 1)`,
+          ).toBeLessThanOrEqual(1.5 * ticks + 4);
+        } finally {
+          slow.stop();
+        }
+      },
+      { sndbuf: 1024, rcvbuf: 1024 },
+    ));
+
+  it('says goodbye after what is queued: a bad frame while output waits gets ERROR after it, then the close', () =>
+    withServer(
+      async (stage) => {
+        const [talker] = await stage.connect(1);
+        const slow = new SlowReader(stage.kernel, stage.open('never-reads')); // reads 512 bytes every 4 ms
+        try {
+          await stage.waitFor(() => stage.frames(talker!).some((f) => f.type === MessageType.PRESENCE), 'the slow client to be accepted (PRESENCE join)');
+          const big = 'x'.repeat(8_000);
+          talker!.sendFrame(MessageType.SAY, { id: 'big', text: big });
+          await stage.idle(8); // most of the big message still waits in the server's queue
+          slow.send(header(0));
+          await stage.waitFor(
+            () => stage.openFds().length === 2,
+            'the server to close the client that sent a bad frame, once the bytes queued for it and the ERROR were written: ' +
+              'when a flush on writability says "close", close the connection',
+          );
+          await stage.waitFor(() => slow.ended, 'the slow client to read everything up to the close');
+          const got = new FrameDecoder().push(slow.received);
+          expect(got.map((f) => (f.type === MessageType.ROOM ? 'ROOM' : f.type === MessageType.ERROR ? `ERROR ${String(f.body.code)}` : String(f.type))),
+            'the slow client should get the whole message queued for it, then ERROR bad_frame').toEqual(['ROOM', 'ERROR bad_frame']);
+        } finally {
+          slow.stop();
+        }
+      },
+      { sndbuf: 1024, rcvbuf: 1024 },
+    ));
+
   it('disconnects a client that never reads instead of queueing for it forever', () =>
     withServer(
       async (stage) => {
@@ -143,6 +212,7 @@ describe('01-select: survives hostile clients', () => {
         throw new Error(`${(err as Error).message}\n  FD_SET(${FD_SETSIZE}) has no bit to set: check fd >= FD_SETSIZE right after accept (hint 3)`);
       }
       expect(errors(stage, extra, 'server_full').length, `the client on fd ${FD_SETSIZE} should get ERROR server_full before the close (hint 3)`).toBe(1);
+      expect(String(errors(stage, extra, 'server_full')[0]!.body.message ?? ''), 'the server_full ERROR should say why in its message').not.toBe('');
       expect(stage.openFds().length, 'the listener and 1,020 clients stay open').toBe(1 + FD_SETSIZE - 4);
       await stage.sayAndWait(clients[0]!, 'still serving', clients.slice(1), 'the other 1,019 clients to be served after the refusal');
     }));
@@ -164,6 +234,38 @@ describe('01-select: does the work of a select loop', () => {
       expect(select.calls, 'select() was never called while a message went round').toBeGreaterThan(0);
       expect(select.fdsInspected, `each select() call should cover all ${nfds} fds (nfds = highest fd + 1)`).toBeGreaterThanOrEqual(select.calls * nfds);
       expect(select.calls, `${select.calls} select() calls for one message among ${n} clients: is the loop spinning?`).toBeLessThanOrEqual(4 * n);
+      const accepts = stage.proc.meter.get('accept').calls;
+      expect(
+        accepts,
+        `accept4 was called ${accepts} times while a message went round and nobody connected: accept only when ` +
+          'select() says the listener is readable (FD_ISSET(listener, readfds))',
+      ).toBe(0);
+      const reads = stage.proc.meter.get('read').calls;
+      expect(
+        reads,
+        `${reads} read() calls in ${select.calls} wake-ups while one client of ${n} spoke: read only the fds whose bit ` +
+          'select() left set (FD_ISSET(fd, readfds)) — reading the others just returns EAGAIN, a syscall for nothing',
+      ).toBeLessThanOrEqual(2 * select.calls);
+    }));
+
+  it('serves every fd select() reported before calling it again: one select() per wake-up', () =>
+    withServer(async (stage) => {
+      const clients = await stage.connect(20);
+      const talkers = clients.slice(0, 10);
+      stage.proc.meter.reset();
+      // Ten clients send at the same moment: one select() call finds all ten ready.
+      talkers.forEach((t, i) => t.sendFrame(MessageType.SAY, { id: `t${i}`, text: `at once ${i}` }));
+      await stage.waitFor(
+        () => talkers.every((_, i) => stage.heard(clients[19]!, `at once ${i}`).length === 1),
+        'all ten messages sent at the same moment to reach the last client',
+      );
+      const select = stage.proc.meter.get('select');
+      expect(
+        select.calls,
+        `${select.calls} select() calls (inspecting ${select.fdsInspected} fds) to serve 10 clients that were ready at once: ` +
+          'after select() returns, walk every connection and serve each one whose bit is set — not just the first — ' +
+          'before calling select() again; every extra call costs another scan of all the fds (hint 1)',
+      ).toBeLessThanOrEqual(3);
     }));
 
   it('sleeps while nothing happens: no watching for writability without queued bytes', () =>

@@ -1,8 +1,12 @@
 // Grader for stage 02: the chat on poll(). In order: it serves the chat as clients come and go;
 // it survives hostile clients and never walks past a ready entry (the swap-delete slip); it holds
-// 5,000 clients, and the cost meter shows what poll() costs: every entry, every call.
+// 5,000 clients, and the cost meter shows what poll() costs: every entry, every call — with one
+// pollfd array kept for the server's life and O(1) removal.
 import { describe, expect, it } from 'vitest';
+import type { PollFd } from '#kernel/index.ts';
 import { MessageType } from '#kit/chat.ts';
+import { SlowReader } from '#kit/scenario/slow-reader.ts';
+import { FrameDecoder, encodeFrame } from '#server/protocol/frame.ts';
 import { StageRun, type Client, type StageOptions } from '#kit/grading.ts';
 import { runServer } from '#stage/02-poll/server.ts';
 
@@ -32,7 +36,9 @@ function expectNoMissedEvents(stage: StageRun) {
     first,
     first &&
       `poll() call #${first.call} reported fd ${first.fd} ${flags(first.revents)}, but the loop called poll() again without ` +
-        `looking at it: after a swap-delete the entry moved into slot i has not been examined yet — do not advance i (hint 2)`,
+        `looking at it. Serve every entry poll() reported before calling it again: walk the whole array (stopping early ` +
+        `leaves the rest for later), and after a swap-delete look at slot i again — the entry moved there has not been ` +
+        `examined yet (hint 2)`,
   ).toBeUndefined();
 }
 
@@ -130,6 +136,73 @@ describe('02-poll: survives hostile clients and its own bookkeeping', () => {
       await stage.waitFor(() => stage.hasReply(good!, id), 'the good client to still be served');
     }));
 
+  it('keeps writing to a client while it is still sending: its queued output is not starved', () =>
+    withServer(
+      async (stage) => {
+        const [talker] = await stage.connect(1);
+        // Reads 512 bytes and sends 128 every 4 ms: each tick it is both writable and readable again.
+        const slow = new SlowReader(stage.kernel, stage.open('never-reads'));
+        try {
+          await stage.waitFor(() => stage.frames(talker!).some((f) => f.type === MessageType.PRESENCE), 'the slow client to be accepted (PRESENCE join)');
+          slow.send(encodeFrame(MessageType.SAY, { id: 'long', text: 'y'.repeat(4_000) })); // about 130 ms to send
+          const big = 'x'.repeat(8_000);
+          stage.proc.meter.reset();
+          const start = stage.kernel.now();
+          talker!.sendFrame(MessageType.SAY, { id: 'big', text: big }); // about 65 ms to read at its pace
+          let pendingWhenDone = -1;
+          await stage.waitFor(() => {
+            const got = new FrameDecoder().push(slow.received).some((f) => f.type === MessageType.ROOM && f.body.text === big);
+            if (got && pendingWhenDone < 0) pendingWhenDone = slow.pendingBytes;
+            return got;
+          }, 'an 8,000-byte message to reach a client that reads slowly while it sends');
+          expect(
+            pendingWhenDone,
+            'the big message reached the slow client only after it had stopped sending: while a client keeps sending, ' +
+              `the bytes queued for it must still go out — handle POLLOUT whenever revents has it, also when POLLIN came in the same wake-up (hint 1)`,
+          ).toBeGreaterThan(0);
+          // Each 4 ms tick the slow client is readable and writable at once: one wake-up serves both.
+          const ticks = Math.ceil((stage.kernel.now() - start) / 4);
+          const calls = stage.proc.meter.get('poll').calls;
+          expect(
+            calls,
+            `${calls} poll() calls during ${ticks} ticks in which one client both sent and made room to receive: in a ` +
+              'wake-up where a socket is readable and writable, read it and then flush it — serving only the read costs ' +
+              `another poll() call every time (hint 1)`,
+          ).toBeLessThanOrEqual(1.5 * ticks + 4);
+        } finally {
+          slow.stop();
+        }
+      },
+      { sndbuf: 1024, rcvbuf: 1024 },
+    ));
+
+  it('says goodbye after what is queued: a bad frame while output waits gets ERROR after it, then the close', () =>
+    withServer(
+      async (stage) => {
+        const [talker] = await stage.connect(1);
+        const slow = new SlowReader(stage.kernel, stage.open('never-reads')); // reads 512 bytes every 4 ms
+        try {
+          await stage.waitFor(() => stage.frames(talker!).some((f) => f.type === MessageType.PRESENCE), 'the slow client to be accepted (PRESENCE join)');
+          const big = 'x'.repeat(8_000);
+          talker!.sendFrame(MessageType.SAY, { id: 'big', text: big });
+          await stage.idle(8); // most of the big message still waits in the server's queue
+          slow.send(header(0));
+          await stage.waitFor(
+            () => stage.openFds().length === 2,
+            'the server to close the client that sent a bad frame, once the bytes queued for it and the ERROR were written: ' +
+              'when a flush on writability says "close", close the connection',
+          );
+          await stage.waitFor(() => slow.ended, 'the slow client to read everything up to the close');
+          const got = new FrameDecoder().push(slow.received);
+          expect(got.map((f) => (f.type === MessageType.ROOM ? 'ROOM' : f.type === MessageType.ERROR ? `ERROR ${String(f.body.code)}` : String(f.type))),
+            'the slow client should get the whole message queued for it, then ERROR bad_frame').toEqual(['ROOM', 'ERROR bad_frame']);
+        } finally {
+          slow.stop();
+        }
+      },
+      { sndbuf: 1024, rcvbuf: 1024 },
+    ));
+
   it('disconnects a client that never reads instead of queueing for it forever', () =>
     withServer(
       async (stage) => {
@@ -165,6 +238,51 @@ describe('02-poll: past the select() wall, still O(n)', () => {
       expectNoMissedEvents(stage);
     }));
 
+  it('keeps one pollfd array: entries live from call to call, and a removal moves at most one', () =>
+    withServer(async (stage) => {
+      const calls = recordPollArrays(stage);
+      const clients = await stage.connect(100);
+      await stage.sayAndWait(clients[0]!, 'before', clients.slice(1));
+      const leaving = clients[4]!; // near the front of the array: a shifting removal moves ~95 entries
+      const beforeLeave = calls.length;
+      stage.proc.meter.reset();
+      leaving.close();
+      const rest = clients.filter((c) => c !== leaving);
+      await stage.sayAndWait(rest[0]!, 'after', rest.slice(1));
+      const poll = stage.proc.meter.get('poll');
+      const accepts = stage.proc.meter.get('accept').calls;
+      expect(
+        accepts,
+        `accept4 was called ${accepts} times while nobody connected: accept only when poll() reports POLLIN on the listener's entry`,
+      ).toBe(0);
+      const reads = stage.proc.meter.get('read').calls;
+      expect(
+        reads,
+        `${reads} read() calls in ${poll.calls} wake-ups while one client left and one spoke: read only the entries whose ` +
+          'revents say so — reading the others just returns EAGAIN, a syscall for nothing',
+      ).toBeLessThanOrEqual(3 * poll.calls);
+      const numbers = `(${poll.calls} poll() calls inspecting ${poll.fdsInspected.toLocaleString('en-US')} entries while one client left and one spoke)`;
+
+      let renewed = 0;
+      for (let k = 1; k < calls.length; k++) if (renewedEntries(calls[k - 1]!, calls[k]!) > 0) renewed++;
+      expect(
+        renewed,
+        `poll() got a new array or new entries for fds it already watched in ${renewed} of ${calls.length - 1} calls ${numbers}: ` +
+          'keep one pollfd array for the life of the server — push an entry on accept, swap-delete it on close, and ' +
+          'between calls only set each entry\'s events (hint 3)',
+      ).toBe(0);
+
+      // The last call before the leave was noticed, and the first one after.
+      const gone = calls.findIndex((c, k) => k >= beforeLeave && c.entries.length < calls[beforeLeave - 1]!.entries.length);
+      expect(gone, 'the array never got shorter after a client left: remove its entry when you close it').toBeGreaterThan(0);
+      const moved = movedEntries(calls[gone - 1]!, calls[gone]!);
+      expect(
+        moved,
+        `one client of 100 left and ${moved} other entries moved to another slot ${numbers}: remove with swap-delete ` +
+          '(pollfds[i] = last; pop()), which is O(1) — splice or filter shift every entry after it, O(n) per removal (hint 2)',
+      ).toBeLessThanOrEqual(1);
+    }));
+
   it('sleeps while nothing happens: POLLOUT only while bytes wait', () =>
     withServer(async (stage) => {
       await stage.connect(20);
@@ -175,3 +293,36 @@ describe('02-poll: past the select() wall, still O(n)', () => {
     }));
 });
 
+interface PollCall {
+  array: PollFd[];
+  /** The entries as they stood when poll() was called. */
+  entries: PollFd[];
+}
+
+/** Records the array each poll() call gets, and its entries at that moment. */
+function recordPollArrays(stage: StageRun): PollCall[] {
+  const calls: PollCall[] = [];
+  const poll = stage.proc.poll.bind(stage.proc);
+  Object.defineProperty(stage.proc, 'poll', {
+    configurable: true,
+    writable: true,
+    value: (fds: PollFd[], timeoutMs: number | null): Promise<number> => {
+      calls.push({ array: fds, entries: [...fds] });
+      return poll(fds, timeoutMs);
+    },
+  });
+  return calls;
+}
+
+/** Entries of fds watched in both calls that are not the same objects (all of them for a new array). */
+function renewedEntries(before: PollCall, after: PollCall): number {
+  if (after.array !== before.array) return after.entries.length;
+  const old = new Map(before.entries.map((e) => [e.fd, e]));
+  return after.entries.filter((e) => old.has(e.fd) && old.get(e.fd) !== e).length;
+}
+
+/** Fds watched in both calls whose entry sits in another slot. */
+function movedEntries(before: PollCall, after: PollCall): number {
+  const slot = new Map(before.entries.map((e, i) => [e.fd, i]));
+  return after.entries.filter((e, i) => slot.has(e.fd) && slot.get(e.fd) !== i).length;
+}

@@ -3,7 +3,7 @@
 // carries on. kqueue has no such wall. And a wake-up costs what each mechanism promises: select and
 // poll grow with the idle clients, epoll and kqueue stay flat.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CallCost } from '#kernel/index.ts';
+import type { CallCost, KEvent, Process } from '#kernel/index.ts';
 import { MessageType } from '#kit/chat.ts';
 import { StageRun } from '#kit/grading.ts';
 import { encodeFrame } from '#server/protocol/frame.ts';
@@ -32,6 +32,8 @@ describe('04-kqueue: limits', () => {
       () => r.frames(unlucky).some((f) => f.type === MessageType.ERROR && f.body.code === 'server_full'),
       'ERROR {code:"server_full"} for the client on fd 1024 (select cannot watch it: check what add() returns)',
     );
+    const refusal = r.frames(unlucky).find((f) => f.type === MessageType.ERROR)!;
+    expect(String(refusal.body.message ?? ''), 'ERROR server_full says why in its message').not.toBe('');
     await r.waitFor(() => unlucky.closedByPeer, 'the server to close the connection it cannot watch');
     expect(r.crashed, 'the server must not crash (FD_SET(1024) aborts the program)').toBeNull();
     const id = r.ping(clients[0]!);
@@ -88,5 +90,80 @@ describe('04-kqueue: cost per wake-up', () => {
           (backend === 'kqueue' ? ' — are changes re-submitted for every fd on each wait?' : ''),
       ).toBeLessThanOrEqual(few.fdsInspected * 1.5 + ACTIVE);
     }
+  });
+});
+
+/** Counts the changes a process hands to kevent() (each entry of a changelist is one). */
+function countKeventChanges(proc: Process): () => number {
+  let changes = 0;
+  const original = proc.kevent.bind(proc);
+  Object.defineProperty(proc, 'kevent', {
+    configurable: true,
+    value: (kq: number, changelist: KEvent[], ...rest: [KEvent[], number, number | null]) => {
+      changes += changelist.length;
+      return original(kq, changelist, ...rest);
+    },
+  });
+  return () => changes;
+}
+
+/** The meter's counters as one line: "write 201 calls, epoll_wait 2 calls (34 fds), …". */
+function meterLine(snapshot: Record<string, CallCost>): string {
+  return Object.entries(snapshot)
+    .sort(([, a], [, b]) => b.calls - a.calls)
+    .map(([call, c]) => `${call} ${c.calls} call${c.calls === 1 ? '' : 's'}${c.fdsInspected ? ` (${c.fdsInspected} fds)` : ''}`)
+    .join(', ');
+}
+
+const LISTENERS = 200;
+
+describe('04-kqueue: kernel calls for one broadcast', () => {
+  it.each(BACKENDS)(`%s: one SAY to ${LISTENERS} listeners costs one write each, and no interest-set change`, async (backend) => {
+    run = new StageRun(createServer(backend));
+    const r = run;
+    const keventChanges = countKeventChanges(r.proc);
+    const interestChangesNow = () => r.proc.meter.get('epoll_ctl').calls + keventChanges();
+    const atStart = interestChangesNow();
+    const [talker, ...listeners] = await r.connect(1 + LISTENERS);
+    const onConnect = interestChangesNow() - atStart;
+    expect(
+      onConnect,
+      `connecting ${1 + LISTENERS} clients (each gets an OK for its PING, which goes out at once) should cost one interest-set change each, ` +
+        `the add; the ${backend} server made ${onConnect}: is writes' interest switched on or off for a client that never had bytes queued?`,
+    ).toBeLessThanOrEqual(1 + LISTENERS + 2);
+    r.proc.meter.reset();
+    const changesBefore = keventChanges();
+    talker!.send(encodeFrame(MessageType.SAY, { id: 'b1', text: 'to everyone' }));
+    await r.waitFor(
+      () => listeners.every((c) => r.frames(c).some((f) => f.type === MessageType.ROOM && f.body.text === 'to everyone')),
+      `one SAY to reach all ${LISTENERS} listeners on ${backend}`,
+    );
+    await r.waitFor(() => r.hasReply(talker!, 'b1'), 'the OK for the SAY');
+    const snapshot = r.proc.meter.snapshot();
+    const total = r.proc.meter.total().calls;
+    // epoll changes its interest list with epoll_ctl; kqueue with the changelist of kevent();
+    // select and poll keep theirs in user space (a modify() there costs no syscall).
+    const interestChanges = r.proc.meter.get('epoll_ctl').calls + keventChanges() - changesBefore;
+    const detail = `The meter counted ${total} kernel calls: ${meterLine(snapshot)}` + (backend === 'kqueue' ? `; ${keventChanges() - changesBefore} changes went to kevent()` : '');
+    expect(
+      interestChanges,
+      `every listener's socket had room, so each message goes out with one write() and the interest set never changes — ` +
+        `yet the ${backend} server made ${interestChanges} interest-set changes for one broadcast. Watch writes only when ` +
+        `a write left bytes queued, and call modify() only when that changes (client.watchingWrites). ${detail}`,
+    ).toBeLessThanOrEqual(2);
+    expect(
+      r.proc.meter.get('write').calls,
+      `one broadcast to ${LISTENERS} listeners (plus the OK to the talker) should take ${LISTENERS + 1} write() calls: ${detail}`,
+    ).toBeLessThanOrEqual(LISTENERS + 1 + 2);
+    expect(total, `one broadcast: ${LISTENERS + 1} writes, a read or two and a wake-up or two, not ${total}: ${detail}`).toBeLessThanOrEqual(
+      LISTENERS + 1 + 12,
+    );
+    if (backend === 'kqueue') {
+      expect(
+        snapshot.kevent?.calls ?? 0,
+        `kqueue waits and applies its changes in the same call, so a broadcast costs a kevent() or two, not ${snapshot.kevent?.calls}: ${detail}`,
+      ).toBeLessThanOrEqual(3);
+    }
+    await r.stop();
   });
 });

@@ -3,10 +3,10 @@
 // remove() before close() leaving nothing behind for the next owner of the fd number, and kqueue's
 // changelist going to the kernel with the next wait instead of one kevent per change.
 import { describe, expect, it } from 'vitest';
-import { Kernel, SOCK_NONBLOCK, type Process, type SimClient } from '#kernel/index.ts';
+import { Kernel, RLIMIT_NOFILE, SOCK_NONBLOCK, type KEvent, type Process, type SimClient } from '#kernel/index.ts';
 import { openListener } from '#kit/listen.ts';
 import { createPoller } from '#stage/04-kqueue/backends.ts';
-import { BACKENDS, type BackendName, type Interest, type Poller, type Ready } from '#stage/04-kqueue/poller.ts';
+import { BACKENDS, PollerError, type BackendName, type Interest, type Poller, type Ready } from '#stage/04-kqueue/poller.ts';
 
 const READS: Interest = { readable: true, writable: false };
 const READS_AND_WRITES: Interest = { readable: true, writable: true };
@@ -43,6 +43,31 @@ function show(ready: Ready[]): string {
 }
 
 describe.each(BACKENDS)('04-kqueue: the Poller contract on %s', (backend) => {
+  it(`is named '${backend}'`, () => {
+    const bench = new Bench();
+    const poller = createPoller(bench.proc, backend);
+    expect(poller.name, 'Poller.name says which mechanism it is (the server names it in ERROR server_full)').toBe(backend);
+    poller.close();
+  });
+
+  if (backend === 'epoll' || backend === 'kqueue') {
+    it('throws a PollerError when the kernel refuses to create it (no fd left: EMFILE)', () => {
+      const bench = new Bench();
+      const open = bench.proc.openFds().length;
+      expect(bench.proc.setrlimit(RLIMIT_NOFILE, { soft: open, hard: open }), 'test setup: setrlimit').toBe(0);
+      let error: unknown;
+      try {
+        createPoller(bench.proc, backend);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, `${backend === 'kqueue' ? 'kqueue()' : 'epoll_create1()'} failed with EMFILE: the constructor must throw a PollerError, not keep a negative fd`).toBeInstanceOf(
+        PollerError,
+      );
+      expect(String((error as Error).message), 'the PollerError says what failed').toMatch(/EMFILE/);
+    });
+  }
+
   it('reports a watched fd readable when bytes arrive, and nothing before', async () => {
     const bench = new Bench();
     const poller = createPoller(bench.proc, backend);
@@ -102,6 +127,35 @@ describe.each(BACKENDS)('04-kqueue: the Poller contract on %s', (backend) => {
     poller.close();
   });
 
+  const writeKind = EDGE[backend]
+    ? 'edge-triggered writes too: a socket with room is reported writable once'
+    : 'level-triggered writes: a socket with room is reported writable on every wait';
+  it(writeKind, async () => {
+    const bench = new Bench();
+    const poller = createPoller(bench.proc, backend);
+    const { fd } = await bench.connect();
+    poller.add(fd, READS_AND_WRITES);
+    const first = await bench.waitNow(poller);
+    expect(entry(first, fd), `an empty socket with writes watched is writable, and nothing arrived to read: ${show(first)}`).toEqual({
+      fd,
+      readable: false,
+      writable: true,
+    });
+    const second = await bench.waitNow(poller); // nothing written, nothing drained in between
+    if (!EDGE[backend]) {
+      expect(entry(second, fd)?.writable, `${backend} is level-triggered: a socket with room is reported writable again (${show(second)})`).toBe(true);
+      poller.close();
+      return;
+    }
+    expect(
+      entry(second, fd)?.writable ?? false,
+      `${backend} must be edge-triggered for writes as well as reads (${backend === 'kqueue' ? 'EV_CLEAR on the EVFILT_WRITE change too' : 'EPOLLET'}): ` +
+        `the same free space was reported again (${show(second)}). A server watching writes while its queue drains would wake ` +
+        'on every wait for nothing (hint 2).',
+    ).toBe(false);
+    poller.close();
+  });
+
   it('reports a peer that closed as readable; the read then returns 0', async () => {
     const bench = new Bench();
     const poller = createPoller(bench.proc, backend);
@@ -158,10 +212,69 @@ describe.each(BACKENDS)('04-kqueue: the Poller contract on %s', (backend) => {
   });
 });
 
+describe('04-kqueue: kqueue errors and clean-up', () => {
+  it('a change the kernel refuses (an fd closed without remove()) makes wait() throw a PollerError naming the fd', async () => {
+    const bench = new Bench();
+    const poller = createPoller(bench.proc, 'kqueue');
+    const { fd } = await bench.connect();
+    poller.add(fd, READS); // still in the changelist…
+    bench.proc.close(fd); // …when the fd goes away: the kernel answers the EV_ADD with EV_ERROR (EBADF)
+    let error: unknown;
+    try {
+      await bench.waitNow(poller);
+    } catch (e) {
+      error = e;
+    }
+    expect(error, 'kevent() put an EV_ERROR event (data = EBADF) in the eventlist: wait() must turn it into a PollerError, not report it as ready (step 1)').toBeInstanceOf(
+      PollerError,
+    );
+    expect(String((error as Error).message), 'the PollerError names the fd whose change failed').toContain(String(fd));
+    expect(String((error as Error).message), 'the PollerError names the backend').toContain('kqueue');
+    poller.close();
+  });
+
+  it('a kevent() that fails outright (the kqueue fd is gone) makes wait() throw a PollerError', async () => {
+    const bench = new Bench();
+    const poller = createPoller(bench.proc, 'kqueue');
+    const before = bench.proc.openFds();
+    poller.close();
+    const closed = before.filter((fd) => !bench.proc.openFds().includes(fd));
+    expect(closed.length, 'close() releases the kqueue fd').toBe(1);
+    await expect(poller.wait(0), 'kevent() on a closed kqueue fails with EBADF: wait() must throw a PollerError').rejects.toBeInstanceOf(PollerError);
+    await expect(poller.wait(0), 'the PollerError names the backend and the errno').rejects.toThrow(/kqueue.*EBADF/);
+  });
+});
+
 describe('04-kqueue: the changelist', () => {
+  it('remove() drops the pending changes of its fd only', async () => {
+    const bench = new Bench();
+    const poller = createPoller(bench.proc, 'kqueue');
+    const gone = await bench.connect();
+    const stays = await bench.connect();
+    poller.add(stays.fd, READS);
+    poller.add(gone.fd, READS);
+    poller.remove(gone.fd); // before any wait: both adds are still in the changelist
+    bench.proc.close(gone.fd);
+    stays.client.send('still watched');
+    const ready = await bench.waitNow(poller);
+    expect(ready, `fd ${stays.fd} was added, then another fd was removed: its own change must still reach the kernel (hint 3: filter by ident)`).toEqual([
+      { fd: stays.fd, readable: true, writable: false },
+    ]);
+    poller.close();
+  });
+
   it('gives every add and modify to the kernel with the next wait: one kevent() call, not one per change', async () => {
     const bench = new Bench();
     const poller = createPoller(bench.proc, 'kqueue');
+    let submitted = 0; // changelist entries handed to kevent()
+    const realKevent = bench.proc.kevent.bind(bench.proc);
+    Object.defineProperty(bench.proc, 'kevent', {
+      configurable: true,
+      value: (kq: number, changelist: KEvent[], ...rest: [KEvent[], number, number | null]) => {
+        submitted += changelist.length;
+        return realKevent(kq, changelist, ...rest);
+      },
+    });
     const pairs = [];
     for (let i = 0; i < 20; i++) pairs.push(await bench.connect());
     bench.proc.meter.reset();
@@ -174,6 +287,7 @@ describe('04-kqueue: the changelist', () => {
       `20 adds and 10 modifies then one wait() made ${kevent.calls} kevent() calls: collect the changes in a ` +
         'changelist and hand them over with the kevent() that waits (hint 1)',
     ).toBe(1);
+    expect(submitted, '20 adds for reads and 10 modifies that switch writes on are 30 changes: one per filter whose interest changed (hint 2)').toBe(30);
     const writable = ready.filter((r) => r.writable).map((r) => r.fd).sort((a, b) => a - b);
     expect(writable, 'the 10 fds modified to watch writes are reported writable').toEqual(pairs.slice(0, 10).map((p) => p.fd));
     // Switching writes off again (EV_DELETE) rides with the next wait too.
@@ -181,6 +295,7 @@ describe('04-kqueue: the changelist', () => {
     pairs[0]!.client.send('x');
     const next = await bench.waitNow(poller);
     expect(bench.proc.meter.get('kevent').calls, '10 more modifies and a second wait() should add exactly one kevent() call').toBe(2);
+    expect(submitted - 30, '10 modifies that switch writes off are 10 changes (EV_DELETE on the write filter), nothing for the read filter that did not change').toBe(10);
     expect(next, 'after the writes were switched off, only the fd with new bytes is reported').toEqual([
       { fd: pairs[0]!.fd, readable: true, writable: false },
     ]);

@@ -7,7 +7,7 @@ import { StageRun } from '#kit/grading.ts';
 import type { StageOptions } from '#kit/grading.ts';
 import { encodeFrame } from '#server/protocol/frame.ts';
 import { BACKENDS } from '#stage/04-kqueue/poller.ts';
-import { createServer } from '#stage/04-kqueue/server.ts';
+import { createServer, runServer } from '#stage/04-kqueue/server.ts';
 
 let run: StageRun | null = null;
 afterEach(async () => {
@@ -45,6 +45,26 @@ describe.each(BACKENDS)('04-kqueue: the server on %s', (backend) => {
     );
     await r.stop();
     expect(r.openFds(), `fds left open by the ${backend} server after it stopped`).toEqual([]);
+  });
+
+  it('after a frame of unknown type: ERROR bad_frame, nothing after it is served, and the connection closed', async () => {
+    const r = start();
+    const [rogue, other] = await r.connect(2);
+    const unknown = encodeFrame(0x7f, {});
+    const ping = encodeFrame(MessageType.PING, { id: 'after-unknown' });
+    const both = new Uint8Array(unknown.length + ping.length);
+    both.set(unknown);
+    both.set(ping, unknown.length);
+    rogue!.send(both); // one chunk: the PING arrives with the frame that ends the conversation
+    await r.waitFor(
+      () => r.frames(rogue!).some((f) => f.type === MessageType.ERROR && f.body.code === 'bad_frame'),
+      `ERROR bad_frame for a frame of unknown type on ${backend}`,
+    );
+    await r.waitFor(() => rogue!.closedByPeer, 'the server to close the connection once the ERROR is sent');
+    expect(r.hasReply(rogue!, 'after-unknown'), 'a request after the frame that ended the conversation must not be answered').toBe(false);
+    const id = r.ping(other!);
+    await r.waitFor(() => r.hasReply(other!, id), 'the other client to be served as before');
+    await r.stop();
   });
 
   it('delivers everything in order through 4 KiB send buffers (partial writes)', async () => {
@@ -101,6 +121,18 @@ describe.each(BACKENDS)('04-kqueue: the server on %s', (backend) => {
     }
     const id = r.ping(host!);
     await r.waitFor(() => r.hasReply(host!, id), 'the first client to still be served after the churn');
+    await r.stop();
+  });
+});
+
+describe('04-kqueue: the default backend', () => {
+  it('runServer without options.backend runs on kqueue', async () => {
+    const r = (run = new StageRun(runServer));
+    const [alice, bob] = await r.connect(2);
+    await r.sayAndWait(alice!, 'which backend?', [bob!]);
+    const waits = Object.fromEntries(['select', 'poll', 'epoll_wait', 'kevent'].map((call) => [call, r.proc.meter.get(call).calls]));
+    expect(waits.kevent, `runServer without a backend should wait in kevent() (kqueue is the default); wait calls seen: ${JSON.stringify(waits)}`).toBeGreaterThan(0);
+    expect(waits.select + waits.poll + waits.epoll_wait, `only kevent() should be used: ${JSON.stringify(waits)}`).toBe(0);
     await r.stop();
   });
 });

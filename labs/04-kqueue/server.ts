@@ -155,7 +155,11 @@ class PollerChatServer {
     if (client.closed) return;
     client.closed = true;
     this.clients.delete(client.fd);
-    // TODO(step 4): stop watching the fd, then close it. The order matters: why? (README, step 4)
+    // TODO(step 4): when this returns, three things hold:
+    //  - the poller no longer watches the fd, and the fd is closed — in that order: why? (README, step 4);
+    //  - the client has left the room, and everyone still in it hears PRESENCE leave: this.room.leave(fd)
+    //    returns those deliveries, for deliver() (stage 03's disconnect does the same);
+    //  - nothing of this client is left behind for the next socket that gets its fd number.
     throw new Error('TODO: disconnect (step 4)');
   }
 

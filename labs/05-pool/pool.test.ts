@@ -2,7 +2,7 @@
 // then cost — counted on the free list, never timed.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { BufferPool, DoubleReleaseError, POISON, UseAfterReleaseError, type Handle } from '#stage/05-pool/pool.ts';
+import { BufferPool, DoubleReleaseError, INDEX_LIMIT, POISON, UseAfterReleaseError, type Handle } from '#stage/05-pool/pool.ts';
 
 type Op = { kind: 'acquire' } | { kind: 'release'; pick: number } | { kind: 'write'; pick: number };
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -70,8 +70,8 @@ function runModel(pool: BufferPool, ops: Op[], maxChunks: number, chunksPerSlab:
 describe('05-pool: acquire/release against a model (fast-check)', () => {
   it("policy 'null': a fixed pool hands out each chunk to one owner at a time and says null when empty", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(op, { maxLength: 120 }), (chunks, ops) => {
-        const pool = new BufferPool({ chunkSize: 64, chunksPerSlab: chunks, onExhausted: 'null' });
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(op, { maxLength: 120 }), fc.boolean(), (chunks, ops, debug) => {
+        const pool = new BufferPool({ chunkSize: 64, chunksPerSlab: chunks, onExhausted: 'null', debug });
         runModel(pool, ops, chunks, chunks, false);
       }),
       { numRuns: 200, seed: 5 },
@@ -80,8 +80,8 @@ describe('05-pool: acquire/release against a model (fast-check)', () => {
 
   it("policy 'grow': the pool adds whole slabs when empty, up to its cap, then says null", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.array(op, { maxLength: 120 }), (perSlab, maxSlabs, ops) => {
-        const pool = new BufferPool({ chunkSize: 32, chunksPerSlab: perSlab, onExhausted: 'grow', maxSlabs });
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.array(op, { maxLength: 120 }), fc.boolean(), (perSlab, maxSlabs, ops, debug) => {
+        const pool = new BufferPool({ chunkSize: 32, chunksPerSlab: perSlab, onExhausted: 'grow', maxSlabs, debug });
         runModel(pool, ops, perSlab * maxSlabs, perSlab, true);
       }),
       { numRuns: 200, seed: 5 },
@@ -89,7 +89,164 @@ describe('05-pool: acquire/release against a model (fast-check)', () => {
   });
 });
 
+/** Every way a pool can be configured: policy, cap and debug mode. */
+const config = fc.record({
+  chunksPerSlab: fc.integer({ min: 1, max: 6 }),
+  onExhausted: fc.constantFrom<'null' | 'grow'>('null', 'grow'),
+  maxSlabs: fc.integer({ min: 1, max: 3 }),
+  debug: fc.boolean(),
+});
+type Config = { chunksPerSlab: number; onExhausted: 'null' | 'grow'; maxSlabs: number; debug: boolean };
+const cap = (c: Config) => c.chunksPerSlab * (c.onExhausted === 'grow' ? c.maxSlabs : 1);
+const describeConfig = (c: Config) =>
+  `pool of ${c.chunksPerSlab}-chunk slabs, onExhausted '${c.onExhausted}'${c.onExhausted === 'grow' ? ` up to ${c.maxSlabs} slabs` : ''}${c.debug ? ', debug' : ''}`;
+
+describe('05-pool: exhaustion and recovery (fast-check)', () => {
+  it('an exhausted pool says null, and every chunk given back can be acquired again — cycle after cycle', () => {
+    fc.assert(
+      fc.property(config, fc.array(fc.array(fc.boolean(), { maxLength: 18 }), { minLength: 1, maxLength: 5 }), (c, cycles) => {
+        const pool = new BufferPool({ chunkSize: 16, ...c });
+        const total = cap(c);
+        const held: Handle[] = [];
+        for (const [round, giveBack] of cycles.entries()) {
+          const where = `${describeConfig(c)}, round ${round + 1}`;
+          // Drain it: exactly `total - held` more acquires succeed, then null.
+          const free = total - held.length;
+          for (let i = 0; i < free; i++) {
+            const h = pool.acquire();
+            expect(h, `${where}: acquire #${i + 1} of the ${free} chunks still free returned null (hint 2)`).not.toBeNull();
+            held.push(h!);
+          }
+          expect(new Set(held).size, `${where}: a handle was handed out twice while in use`).toBe(held.length);
+          const missesBefore = pool.stats.misses;
+          expect(pool.acquire(), `${where}: all ${total} chunks are in use, so acquire must return null — not grow past the cap, not block`).toBeNull();
+          expect(pool.stats, `${where}: stats once exhausted (the null acquire is one more miss)`).toMatchObject({
+            inUse: total,
+            highWater: total,
+            misses: missesBefore + 1,
+            capacity: total,
+          });
+          // Recover: give some back; exactly that many can be had again.
+          const back = held.filter((_, i) => giveBack[i % Math.max(1, giveBack.length)] ?? false);
+          for (const h of back) pool.release(h);
+          held.splice(0, held.length, ...held.filter((h) => !back.includes(h)));
+          expect(pool.stats.inUse, `${where}: inUse after ${back.length} releases`).toBe(held.length);
+          for (let i = 0; i < back.length; i++) {
+            const h = pool.acquire();
+            expect(h, `${where}: ${back.length} chunk(s) came back, but acquire #${i + 1} after that returned null — released chunks must be reusable (hint 3)`).not.toBeNull();
+            held.push(h!);
+          }
+          expect(pool.acquire(), `${where}: after reacquiring the ${back.length} released chunk(s) the pool is exhausted again`).toBeNull();
+          for (const h of back) expect(() => pool.release(h), `${where}: the handle from before a chunk's release is stale once it has a new owner`).toThrow(DoubleReleaseError);
+          // Bytes of every held chunk are distinct memory.
+          held.forEach((h, i) => pool.bytes(h).fill(i & 0xff));
+          held.forEach((h, i) => expect(pool.bytes(h)[0], `${where}: two held handles share one chunk`).toBe(i & 0xff));
+        }
+        for (const h of held) pool.release(h);
+        expect(pool.stats.inUse, `${describeConfig(c)}: every chunk released`).toBe(0);
+      }),
+      { numRuns: 150, seed: 11 },
+    );
+  });
+});
+
 describe('05-pool: misuse is caught', () => {
+  it('a bad release — twice, stale, never acquired, not a handle — throws DoubleReleaseError in every mode and changes nothing', () => {
+    const bad = fc.oneof(
+      fc.constant('twice' as const),
+      fc.constant('stale' as const),
+      fc.constant('never acquired' as const),
+      fc.constantFrom(-1, 0.5, Number.NaN, 2 ** 53, INDEX_LIMIT * 7 + 3),
+    );
+    fc.assert(
+      fc.property(config, fc.array(op, { maxLength: 30 }), bad, (c, ops, kind) => {
+        const pool = new BufferPool({ chunkSize: 16, ...c });
+        const live: Handle[] = [];
+        const released: Handle[] = [];
+        for (const o of ops) {
+          if (o.kind === 'acquire') {
+            const h = pool.acquire();
+            if (h !== null) live.push(h);
+          } else if (o.kind === 'release' && live.length > 0) {
+            const [h] = live.splice(o.pick % live.length, 1);
+            pool.release(h!);
+            released.push(h!);
+          }
+        }
+        let handle: number;
+        let what: string;
+        if (kind === 'twice' || kind === 'stale') {
+          // 'twice': released and not handed out again; 'stale': released, then its chunk got a new owner.
+          if (kind === 'stale' && pool.stats.inUse < cap(c)) live.push(pool.acquire()!);
+          const h = live.length ? live.splice(0, 1)[0]! : pool.acquire();
+          if (h === null) return; // nothing to release in this run
+          pool.release(h);
+          if (kind === 'stale') {
+            const again = pool.acquire();
+            if (again !== null) live.push(again);
+          }
+          handle = h;
+          what = kind === 'twice' ? `releasing handle ${h} a second time` : `releasing stale handle ${h} (its chunk has been handed out again)`;
+        } else if (kind === 'never acquired') {
+          // A chunk that sits on the free list with generation 0 — a plausible-looking handle nobody got.
+          const handedOut = new Set([...live, ...released].map((h) => h % INDEX_LIMIT));
+          let index = 0;
+          while (handedOut.has(index)) index++;
+          if (index >= pool.stats.capacity) return;
+          handle = index; // generation 0, as a chunk that was never handed out has it
+          what = `releasing handle ${handle} (chunk ${index}, on the free list, never handed out)`;
+        } else {
+          handle = kind;
+          what = `releasing ${handle}, which this pool never handed out`;
+        }
+        const before = { stats: pool.stats, size: pool.free.size, pushes: pool.free.pushes, pops: pool.free.pops };
+        expect(() => pool.release(handle), `${describeConfig(c)}: ${what} must throw DoubleReleaseError (hint 3)`).toThrow(DoubleReleaseError);
+        expect(
+          { stats: pool.stats, size: pool.free.size, pushes: pool.free.pushes, pops: pool.free.pops },
+          `${describeConfig(c)}: ${what} threw, but changed the pool first — validate the handle before touching anything (hint 3)`,
+        ).toEqual(before);
+        for (const h of live) pool.release(h); // the rightful owners still can
+        expect(pool.stats.inUse, `${describeConfig(c)}: after ${what} and releasing every live handle`).toBe(0);
+      }),
+      { numRuns: 300, seed: 13 },
+    );
+  });
+
+  it('debug mode: a write after release is caught wherever in the chunk it lands', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 4, max: 300 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 255 }).filter((v) => v !== POISON),
+        fc.constantFrom<'null' | 'grow'>('null', 'grow'),
+        (chunkSize, chunksPerSlab, at, value, onExhausted) => {
+          const pool = new BufferPool({ chunkSize, chunksPerSlab, onExhausted, maxSlabs: 2, debug: true });
+          const others = Array.from({ length: chunksPerSlab - 1 }, () => pool.acquire()!);
+          const a = pool.acquire()!;
+          const kept = pool.bytes(a);
+          kept.fill(0x11); // its owner wrote all of it
+          pool.release(a);
+          expect(
+            kept.every((b) => b === POISON),
+            `a released ${chunkSize}-byte chunk must be poisoned all over, but ${kept.filter((b) => b !== POISON).length} byte(s) are not ${POISON} (hint 3)`,
+          ).toBe(true);
+          expect(() => pool.bytes(a), 'bytes() of a released handle').toThrow(UseAfterReleaseError);
+          const offset = at % chunkSize;
+          kept[offset] = value; // use after release
+          for (const h of others) pool.release(h);
+          expect(() => {
+            for (let i = 0; i < chunksPerSlab; i++) pool.acquire();
+          }, `byte ${offset} of a released ${chunkSize}-byte chunk was written (${value}); handing the chunk out again must throw UseAfterReleaseError — check every byte, not just the first ones`).toThrow(
+            UseAfterReleaseError,
+          );
+        },
+      ),
+      { numRuns: 200, seed: 17 },
+    );
+  });
+
+
   it('a double release throws DoubleReleaseError and does not corrupt the free list', () => {
     const pool = new BufferPool({ chunkSize: 16, chunksPerSlab: 4 });
     const a = pool.acquire()!;
@@ -124,6 +281,22 @@ describe('05-pool: misuse is caught', () => {
     const handles = Array.from({ length: 10 }, () => pool.acquire()!);
     for (const h of handles.slice(0, 7)) pool.release(h);
     expect(pool.stats).toMatchObject({ inUse: 3, highWater: 10, misses: 0 });
+  });
+});
+
+describe('05-pool: the defaults', () => {
+  it('4 KiB chunks, 256 per slab, null when empty, no debug checks; growth capped at 16 slabs', () => {
+    const pool = new BufferPool();
+    expect({ chunkSize: pool.chunkSize, chunksPerSlab: pool.chunksPerSlab, onExhausted: pool.onExhausted, debug: pool.debug, maxSlabs: pool.maxSlabs }).toEqual({
+      chunkSize: 4096,
+      chunksPerSlab: 256,
+      onExhausted: 'null',
+      debug: false,
+      maxSlabs: 1,
+    });
+    expect(pool.stats).toEqual({ inUse: 0, highWater: 0, misses: 0, slabs: 1, capacity: 256 });
+    expect(new BufferPool({ onExhausted: 'grow', chunkSize: 16 }).maxSlabs).toBe(16);
+    expect(() => new BufferPool({ chunkSize: 1, chunksPerSlab: INDEX_LIMIT + 1 }), 'more chunks than a handle can index').toThrow(RangeError);
   });
 });
 

@@ -3,13 +3,14 @@
 // leave and when the server stops; and in a chat storm the buffers the server reads into are
 // counted — never timed — against an unpooled allocator driven through the same server in the same run.
 import { afterEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import type { Process } from '#kernel/index.ts';
 import { MessageType } from '#kit/chat.ts';
 import { StageRun, type Client } from '#kit/grading.ts';
 import type { ServerOptions } from '#kit/server-options.ts';
 import { encodeFrame } from '#server/protocol/frame.ts';
 import { BufferPool, type Handle } from '#stage/05-pool/pool.ts';
-import { INBOX_BYTES, runServer, type ChunkSource } from '#stage/05-pool/server.ts';
+import { INBOX_BYTES, defaultPool, runServer, type ChunkSource } from '#stage/05-pool/server.ts';
 
 let run: StageRun | null = null;
 afterEach(async () => {
@@ -18,8 +19,10 @@ afterEach(async () => {
 });
 
 /** A debug pool (catches double release and use after release) that remembers the buffers it lent. */
-function gradersPool(): { pool: BufferPool; lent: WeakSet<ArrayBufferLike> } {
-  const pool = new BufferPool({ chunkSize: INBOX_BYTES, chunksPerSlab: 16, onExhausted: 'grow', maxSlabs: 16, debug: true });
+function gradersPool(
+  options: { chunksPerSlab: number; onExhausted: 'grow' | 'null'; maxSlabs?: number } = { chunksPerSlab: 16, onExhausted: 'grow', maxSlabs: 16 },
+): { pool: BufferPool; lent: WeakSet<ArrayBufferLike> } {
+  const pool = new BufferPool({ chunkSize: INBOX_BYTES, ...options, debug: true });
   const lent = new WeakSet<ArrayBufferLike>();
   const bytes = pool.bytes.bind(pool);
   pool.bytes = (h: Handle) => {
@@ -99,6 +102,74 @@ describe('05-pool: the chat on pooled buffers', () => {
     const id = run.ping(good!);
     await run.waitFor(() => run!.hasReply(good!, id), 'the other client to still get answers');
     await run.waitFor(() => pool.stats.inUse === 0, 'every chunk back after the bad frame (pool inUse 0)');
+    await run.stop();
+  });
+});
+
+describe('05-pool: the default pool', () => {
+  it('without options.pool the server takes a growing pool of whole-frame chunks, and serves the chat', async () => {
+    const pool = defaultPool();
+    expect({ chunkSize: pool.chunkSize, onExhausted: pool.onExhausted }, 'defaultPool(): chunks that hold a whole frame, growing when empty').toEqual({
+      chunkSize: INBOX_BYTES,
+      onExhausted: 'grow',
+    });
+    run = new StageRun(runServer);
+    const [alice, bob] = await run.connect(2);
+    await run.sayAndWait(alice!, 'no pool given', [bob!]);
+    await run.stop();
+  });
+});
+
+describe('05-pool: frame limits in the chunk', () => {
+  it('the largest frame (65,536 bytes) cut by reads completes in its chunk; one byte more is ERROR bad_frame', async () => {
+    const { pool } = gradersPool();
+    run = start(pool);
+    const [big, hostile] = await run.connect(2);
+    // A PING padded to the largest frame: {"id":"max","pad":"…"} is 21 bytes + the padding, plus the type byte.
+    const frame = encodeFrame(MessageType.PING, { id: 'max', pad: 'p'.repeat(65_536 - 22) });
+    expect(frame.length, 'test setup: a frame of exactly 65,536 bytes after its header').toBe(4 + 65_536);
+    for (let at = 0; at < frame.length; at += 20_000) big!.send(frame.subarray(at, Math.min(frame.length, at + 20_000)));
+    await run.waitFor(
+      () => run!.frames(big!).some((f) => f.type === MessageType.OK && f.body.re === 'max'),
+      'the OK for the largest valid frame (65,536 bytes), sent in four pieces: it must complete in its one chunk',
+    );
+    const header = new Uint8Array(4);
+    new DataView(header.buffer).setUint32(0, 65_537, false);
+    hostile!.send(header);
+    await run.waitFor(
+      () => run!.frames(hostile!).some((f) => f.type === MessageType.ERROR && f.body.code === 'bad_frame'),
+      'ERROR bad_frame for a header announcing 65,537 bytes (no chunk can hold that frame)',
+    );
+    await run.waitFor(() => pool.stats.inUse === 0, 'every chunk back (pool inUse 0)');
+    await run.stop();
+  });
+
+  it('refuses a pool whose chunks cannot hold a whole frame', async () => {
+    const small = new BufferPool({ chunkSize: 4096, chunksPerSlab: 4 });
+    run = start(small);
+    await run.kernel.settle();
+    expect(run.crashed, `runServer must reject a pool of ${small.chunkSize}-byte chunks: a frame cut by a read would not fit`).toBeInstanceOf(RangeError);
+    run = null;
+  });
+});
+
+describe('05-pool: a conversation that ends', () => {
+  it('after a frame of unknown type: ERROR bad_frame, nothing after it in the chunk is served, the chunk comes back', async () => {
+    const { pool } = gradersPool();
+    run = start(pool);
+    const [rogue, other] = await run.connect(2);
+    const unknown = encodeFrame(0x7f, {});
+    const ping = encodeFrame(MessageType.PING, { id: 'after-unknown' });
+    const both = new Uint8Array(unknown.length + ping.length);
+    both.set(unknown);
+    both.set(ping, unknown.length);
+    rogue!.send(both);
+    await run.waitFor(() => run!.frames(rogue!).some((f) => f.type === MessageType.ERROR && f.body.code === 'bad_frame'), 'ERROR bad_frame for a frame of unknown type');
+    await run.waitFor(() => rogue!.closedByPeer, 'the server to close the connection once the ERROR is sent');
+    expect(run.hasReply(rogue!, 'after-unknown'), 'a request after the frame that ended the conversation must not be answered').toBe(false);
+    const id = run.ping(other!);
+    await run.waitFor(() => run!.hasReply(other!, id), 'the other client to be served as before');
+    await run.waitFor(() => pool.stats.inUse === 0, 'every chunk back (pool inUse 0)');
     await run.stop();
   });
 });
@@ -196,5 +267,72 @@ describe('05-pool: allocations in a chat storm, counted', () => {
     expect(after.misses, `the pool had to grow during the storm, after the warm-up: chunks are not coming back${detail}`).toBe(warm.misses);
     expect(after.inUse, `chunks still in use after the storm ended and the server stopped${detail}`).toBe(0);
     expect(pooled.readBuffers * 20, `pooled buffers must be far fewer than the baseline's${detail}`).toBeLessThan(base.readBuffers);
+  });
+});
+
+/** Counts reads from now on into buffers the pool did not lend (each one is an allocation the pool was meant to save). */
+function watchForeignReads(r: StageRun, lent: WeakSet<ArrayBufferLike>): { reads: number; foreign: number } {
+  const seen = { reads: 0, foreign: 0 };
+  const read = r.proc.read.bind(r.proc);
+  r.proc.read = (fd: number, buf: Uint8Array) => {
+    seen.reads++;
+    if (!lent.has(buf.buffer)) seen.foreign++;
+    return read(fd, buf);
+  };
+  return seen;
+}
+
+describe('05-pool: when the pool runs dry', () => {
+  // A pool of `chunks` chunks that never grows. `chunks` clients each hold one with half a frame;
+  // the others then send whole SAYs and find the pool empty. They must wait (backpressure: their
+  // bytes stay in the kernel), read nothing into memory of their own, and be served as soon as a
+  // chunk comes back — by a holder finishing its frame, or leaving.
+  it('starved clients resume when chunks come back, and no read lands outside the pool (fast-check)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.constantFrom<'finishes' | 'leaves'>('finishes', 'leaves'), { minLength: 3, maxLength: 3 }),
+        async (chunks, waiting, fates) => {
+          const { pool, lent } = gradersPool({ chunksPerSlab: chunks, onExhausted: 'null' });
+          const r = (run = start(pool));
+          const [listener, ...rest] = await r.connect(1 + chunks + waiting);
+          const holders = rest.slice(0, chunks);
+          const starved = rest.slice(chunks);
+          const reads = watchForeignReads(r, lent);
+          const halves = holders.map((_, i) => halfSay(`held ${i} `.padEnd(2000, '-')));
+          holders.forEach((c, i) => c.send(halves[i]!.head));
+          await r.waitFor(() => pool.stats.inUse === chunks, `the ${chunks} holders' half frames to take all ${chunks} chunks`);
+          starved.forEach((c, i) => c.send(encodeFrame(MessageType.SAY, { id: `st${i}`, text: `starved ${i}` })));
+          await r.idle(20);
+          const story =
+            `pool of ${chunks} chunk(s), 'null' policy; ${chunks} client(s) hold one each with half a frame, ` +
+            `${waiting} more send a SAY while the pool is empty; then the holders ${holders.map((_, i) => fates[i % fates.length]).join(', ')}`;
+          expect(reads.foreign, `${story}: read() wrote into a buffer the pool did not lend while the pool was dry — never fall back to new Uint8Array; leave the bytes in the kernel (README step 6)`).toBe(0);
+          // Chunks come back, one holder at a time.
+          holders.forEach((c, i) => (fates[i % fates.length] === 'finishes' ? c.send(halves[i]!.tail) : c.close()));
+          try {
+            await r.waitFor(
+              () => starved.every((_, i) => r.heard(listener!, `starved ${i}`).length === 1),
+              'every starved client\'s SAY to reach the listener',
+            );
+          } catch (err) {
+            const served = starved.filter((_, i) => r.heard(listener!, `starved ${i}`).length === 1).length;
+            throw new Error(
+              `${story}: only ${served} of the ${waiting} starved client(s) were ever served, with ${pool.stats.inUse} chunk(s) in use. ` +
+                'A client that found the pool empty must be read again once a chunk comes back: its bytes are already in the ' +
+                `kernel and an edge-triggered epoll will not report them again (this.starved, resumeStarved()). (${(err as Error).message})`,
+            );
+          }
+          expect(reads.foreign, `${story}: read() wrote into a buffer the pool did not lend (README step 6)`).toBe(0);
+          await r.waitFor(() => pool.stats.inUse === 0, `${story}: every chunk back once everyone was served`);
+          const id = r.ping(listener!);
+          await r.waitFor(() => r.hasReply(listener!, id), `${story}: the server to keep serving afterwards`);
+          await r.stop();
+          run = null;
+        },
+      ),
+      { numRuns: 12, seed: 23 },
+    );
   });
 });

@@ -71,8 +71,8 @@ export class SpscRing {
 
   /** Messages waiting. Head and tail are free-running counters; their difference survives wrap-around. */
   get size(): number {
-    // TODO: tail − head, both read with Atomics.load. Keep the result a 32-bit integer (`| 0`)
-    // so it stays right when the counters wrap past 2^31.
+    // TODO: the number of messages waiting. Must hold after any mix of pushes and pops, and also
+    // once the counters have wrapped past 2^31 (a grader starts them at 0x7ffffffe).
     throw new Error('TODO: SpscRing.size');
   }
 
@@ -81,15 +81,17 @@ export class SpscRing {
    * length it wrote), then publishes it. Returns false, writing nothing, when the ring is full.
    */
   pushWith(fill: (slot: Uint8Array) => number): boolean {
-    // TODO, in this order:
-    //  1. read tail (yours) and head (the consumer's, with Atomics.load); full when tail − head
-    //     reaches capacity: return false, never overwrite.
-    //  2. find the slot (this.slotOffset(tail)), let `fill` write the payload into
-    //     this.bytes.subarray(offset + 4, offset + 4 + this.slotBytes), check the length it returns
-    //     (0..slotBytes) and store it in the slot's first 4 bytes (this.i32[offset >> 2]).
-    //  3. publish: Atomics.store the new tail ((tail + 1) | 0).
-    //  4. if a doorbell is attached and the ring was empty until now, ring it (hint 3 says how
-    //     to tell without losing a wake-up).
+    // TODO. What must hold (the graders check each one):
+    //  - a full ring refuses: false, nothing written, nothing overwritten; exactly `capacity` fit;
+    //  - `fill` writes the payload in place after the slot's 4-byte length word, and the length it
+    //    returns (0..slotBytes, anything else is a RangeError) is what popWith later hands out;
+    //  - publication: a consumer on another thread never sees a message before all of its bytes
+    //    are written (a grader reads `size` from inside `fill`);
+    //  - only the producer stores `tail`, only the consumer stores `head`; read the other side's
+    //    index with Atomics;
+    //  - with a doorbell attached, ring it when this push made the ring non-empty, not on every
+    //    push, and never leave a consumer asleep on a non-empty ring (hint 3).
+    // this.slotOffset(index) finds a slot; this.i32 and this.bytes view the same memory.
     throw new Error('TODO: SpscRing.pushWith');
   }
 
@@ -109,9 +111,10 @@ export class SpscRing {
    * Returns false when the ring is empty. `read` must copy what it keeps: the slot is reused.
    */
   popWith(read: (message: Uint8Array) => void): boolean {
-    // TODO: read head (yours) and tail (Atomics.load); empty when equal → return false.
-    // Otherwise hand the slot's payload (its length is in the slot's first 4 bytes) to `read`,
-    // then free the slot by storing the new head with Atomics.store.
+    // TODO. What must hold: an empty ring returns false without calling `read`; otherwise `read`
+    // sees the oldest message in place (exactly the bytes and length pushed), and its slot goes
+    // back to the producer only after `read` has returned (a grader pushes from inside `read` into
+    // a full ring and expects a refusal).
     throw new Error('TODO: SpscRing.popWith');
   }
 

@@ -2,12 +2,14 @@
 // thread (the reactor), a million messages, and an event loop that must keep ticking; then the
 // reactor's round trip to encoder workers and back. One file, so these thread-heavy tests run one
 // after the other instead of fighting for the same cores.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Worker } from 'node:worker_threads';
 import { parsePayload, HEADER_BYTES } from '#server/protocol/frame.ts';
 import { startProducers } from '#stage/06-ring/producers.ts';
 import { EncoderPool } from '#stage/06-ring/pipeline.ts';
 import { CHAT, DELIVER, REJECTED } from '#stage/06-ring/chat.ts';
+import { HEAD_BYTE, TAIL_BYTE, type Doorbell, type SpscRing } from '#stage/06-ring/ring.ts';
+import { StallError, describeRings, watchProgress } from '#kit/stall.ts';
 
 let workers: Worker[] = [];
 afterEach(async () => {
@@ -29,13 +31,44 @@ function watchLoop(periodMs: number) {
   return { stop: () => (clearInterval(timer), { maxGap, ticks }) };
 }
 
+/** Bounds a start-up or shutdown wait (loading TypeScript in a thread is slow on a busy machine). */
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing for ${ms} ms — a lost wake-up? (hint 3)`)), ms);
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
+
+const LAYOUT = { capacity: 0, head: HEAD_BYTE / 4, tail: TAIL_BYTE / 4 };
+const waitingIn = (rings: SpscRing[]) => rings.some((r) => ((Atomics.load(r.i32, LAYOUT.tail) - Atomics.load(r.i32, LAYOUT.head)) | 0) > 0);
+
+/**
+ * Waits for the reactor's consumer loop. A hang is reported within seconds, with the rings and the
+ * doorbell as they are at the stall: messages waiting while the consumer idles for 1 s, or no
+ * progress at all for 5 s. `count` is read at the stall, not when the wait began.
+ */
+function consume(running: Promise<void>, rings: SpscRing[], bell: Doorbell, count: () => number, what: string, consumer = 'the consumer') {
+  const watched = watchProgress(running, {
+    what: `${what}: ${consumer}`,
+    progress: count,
+    stallMs: 5000,
+    stuck: () => waitingIn(rings),
+    stuckMs: 1000,
+    state: () => `after ${count().toLocaleString('en-US')} messages — ${describeRings(rings, LAYOUT, bell.word, consumer)}`,
+  });
+  watched.catch((err: unknown) => {
+    if (err instanceof StallError) hungIn ??= what;
+  });
+  return watched;
+}
+
+// After one hang, the other thread tests would only hang the same way, seconds each: they are
+// skipped (and say why), so the report comes back fast with the first hang's explanation.
+let hungIn: string | null = null;
+beforeEach((ctx) => {
+  if (hungIn) ctx.skip(`skipped: the consumer already hung in an earlier test (${hungIn}) — fix that first`);
+});
 
 describe('06-ring: many producers, one reactor', () => {
   it('delivers 1,000,000 messages from 4 producer threads: none lost, none duplicated, each producer in order', async () => {
@@ -47,7 +80,7 @@ describe('06-ring: many producers, one reactor', () => {
     const next = new Array<number>(producers).fill(0);
     let total = 0;
     let firstError: string | null = null;
-    await withTimeout(
+    await consume(
       run.fanIn.run(
         (p, message) => {
           const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
@@ -61,8 +94,10 @@ describe('06-ring: many producers, one reactor', () => {
         },
         () => total >= producers * perProducer,
       ),
-      25_000,
-      `after ${total} messages the consumer stalled`,
+      run.fanIn.rings,
+      run.fanIn.doorbell,
+      () => total,
+      '1,000,000 messages from 4 producers',
     );
     expect(firstError, 'a message arrived out of order, twice, or corrupted').toBeNull();
     const reports = await withTimeout(run.finished, 5_000, 'producers did not finish');
@@ -81,7 +116,7 @@ describe('06-ring: many producers, one reactor', () => {
     await withTimeout(run.ready, 30_000, 'producer threads did not start');
     const loop = watchLoop(10);
     let total = 0;
-    await withTimeout(run.fanIn.run(() => void total++, () => total >= 2000), 10_000, `after ${total} messages the consumer stalled`);
+    await consume(run.fanIn.run(() => void total++, () => total >= 2000), run.fanIn.rings, run.fanIn.doorbell, () => total, '2,000 messages after 1.5 s of busy producers');
     const { maxGap, ticks } = loop.stop();
     expect(total).toBe(2000);
     expect(maxGap, `a 10 ms timer went ${maxGap.toFixed(0)} ms without firing: the consumer blocked the event loop while waiting (Atomics.wait on the main thread?). Wait with Atomics.waitAsync (hint 2)`).toBeLessThan(700);
@@ -138,7 +173,9 @@ describe('06-ring: reactor → encoder workers → reactor', () => {
       }
     };
     feed();
-    await pool.run(
+    const replies = pool.fanIn;
+    const inboxes = pool.inboxes;
+    await consume(pool.run(
       (worker, frame) => {
         const from = pendingPerWorker.get(worker)!.shift()!;
         const length = new DataView(frame.buffer, frame.byteOffset).getUint32(0, false);
@@ -151,7 +188,12 @@ describe('06-ring: reactor → encoder workers → reactor', () => {
         feed();
       },
       () => received >= total,
-    );
+    ), replies.rings, replies.doorbell, () => received, '6,000 chats through 2 encoder workers', 'the reactor').catch((err: Error) => {
+      // Which side stopped? Add the workers' inboxes (requests not yet taken) to the picture.
+      const inbox = inboxes.map((r, w) => `#${w} head ${Atomics.load(r.i32, LAYOUT.head)} tail ${Atomics.load(r.i32, LAYOUT.tail)}`);
+      err.message += `\n${sent.toLocaleString('en-US')} chats sent so far; the workers' inboxes: ${inbox.join('; ')}`;
+      throw err;
+    });
     expect(received).toBe(total);
     expect(rejectedSeen, 'invalid chats (text not a string) must come back as rejections').toBe(total / 10);
     for (const s of senders) expect(got.get(s), `replies for ${s}, in the order ${s} sent`).toEqual(expected.get(s));

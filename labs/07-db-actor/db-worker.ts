@@ -15,17 +15,18 @@ function reply(message: Reply): void {
 }
 
 function flushWrites(): void {
-  // TODO: take the batch (pendingWrites) and reset it; run every write inside ONE
-  // store.transaction(() => ...), catching each write's own error into its reply; only after the
-  // transaction has returned (committed) post the replies. If the transaction itself throws,
-  // every write of the batch fails.
+  // TODO. What must hold (the graders check each one): the writes of one tick commit together, in
+  // a few store.transaction()s, not one each; one bad write fails alone, with its own error; no
+  // write is acknowledged before its COMMIT has succeeded (a grader holds the lock and watches);
+  // when the COMMIT itself fails, every write of that batch fails with the COMMIT's error — none
+  // is acknowledged; and every write gets exactly one reply.
   throw new Error('TODO: flushWrites');
 }
 
 port.on('message', (request: Request) => {
-  // TODO: a write (WRITE_OPS.has(request.op)) joins pendingWrites, and the first write of a tick
-  // schedules flushWrites with setImmediate. Anything else runs now: reply with
-  // {id, ok: true, result: store.run(op, args)}, or {id, ok: false, error: describeError(err)}.
+  // TODO. What must hold: every request gets exactly one Reply with its id — a result, or the
+  // error as describeError makes it (name, message, code); reads are answered at once; writes
+  // (WRITE_OPS) wait for their tick's batch, and a batch that was started always gets flushed.
   void request, reply, describeError, WRITE_OPS;
   throw new Error('TODO: handle a request');
 });

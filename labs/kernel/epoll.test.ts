@@ -186,3 +186,88 @@ describe('epoll semantics', () => {
     expect(small).toEqual({ calls: 1, fdsInspected: 10, bytesCopied: 120 });
   }, 60_000);
 });
+
+describe('epoll nesting (EP_MAX_NESTS) and EPOLLEXCLUSIVE, as Linux 6.18 does them', () => {
+  /** `n` epoll sets, each watching the one before it: n - 1 links. */
+  function tower(proc: ReturnType<typeof world>['server'], n: number): number[] {
+    const eps = [proc.epoll_create1(0)];
+    for (let i = 1; i < n; i++) {
+      const ep = proc.epoll_create1(0);
+      expect(proc.epoll_ctl(ep, EPOLL_CTL_ADD, eps.at(-1)!, { events: EPOLLIN, data: i }), `link ${i} of a ${n}-set tower`).toBe(0);
+      eps.push(ep);
+    }
+    return eps;
+  }
+
+  it('a chain may have 4 links: ELOOP counts the links below the added set and above the target', () => {
+    // The same table real Linux 6.18 gives (labs/kernel/conformance: epoll-nest-*).
+    for (let below = 0; below <= 4; below++) {
+      for (let above = 0; above <= 4; above++) {
+        const { server } = world();
+        const added = tower(server, below + 1).at(-1)!; // `below` links under it
+        const target = tower(server, above + 1)[0]!; // `above` links over it
+        const want = below + 1 + above <= 4 ? 0 : -ELOOP;
+        expect(server.epoll_ctl(target, EPOLL_CTL_ADD, added, { events: EPOLLIN, data: 0 }), `${below} links below, ${above} above`).toBe(want);
+      }
+    }
+  });
+
+  it('DEL and close() shorten the chain again', () => {
+    const { server } = world();
+    const eps = tower(server, 5);
+    const top = server.epoll_create1(0);
+    const ev = { events: EPOLLIN, data: 0 };
+    expect(server.epoll_ctl(top, EPOLL_CTL_ADD, eps[4]!, ev)).toBe(-ELOOP);
+    expect(server.epoll_ctl(eps[1]!, EPOLL_CTL_DEL, eps[0]!)).toBe(0);
+    expect(server.epoll_ctl(top, EPOLL_CTL_ADD, eps[4]!, ev)).toBe(0);
+    const other = tower(server, 2); // other[1] watches other[0]
+    // eps[2] has 3 links above it now (eps[3], eps[4], top).
+    expect(server.epoll_ctl(eps[2]!, EPOLL_CTL_ADD, other[1]!, ev)).toBe(-ELOOP); // 1 below + 1 + 3 above
+    server.close(other[0]!);
+    expect(server.epoll_ctl(eps[2]!, EPOLL_CTL_ADD, other[1]!, ev)).toBe(0); // 0 below + 1 + 3 above
+  });
+
+  it('EPOLLEXCLUSIVE: one event wakes one sleeping waiter, the first registered still asleep (LTP epoll_wait16)', async () => {
+    const { kernel, server, peer, pair } = world();
+    const { s, c } = pair();
+    const waiters = 8;
+    const eps = Array.from({ length: waiters }, () => server.epoll_create1(0));
+    for (const ep of eps) expect(server.epoll_ctl(ep, EPOLL_CTL_ADD, s, { events: EPOLLIN | EPOLLET | EPOLLEXCLUSIVE, data: ep })).toBe(0);
+    const woken: number[] = [];
+    for (const ep of eps) void server.epoll_wait(ep, [], 1, 5000).then((n) => n === 1 && woken.push(ep));
+    await kernel.settle();
+    for (let round = 1; round <= waiters; round++) {
+      peer.write(c, bytes(1));
+      await kernel.settle();
+      expect(woken, `event ${round} woke ${woken.length} waiters in total, expected ${round}`).toEqual(eps.slice(0, round));
+      server.read(s, new Uint8Array(1));
+    }
+  });
+
+  it('without EPOLLEXCLUSIVE one event wakes every waiter (the thundering herd)', async () => {
+    const { kernel, server, peer, pair } = world();
+    const { s, c } = pair();
+    const eps = Array.from({ length: 8 }, () => server.epoll_create1(0));
+    for (const ep of eps) server.epoll_ctl(ep, EPOLL_CTL_ADD, s, { events: EPOLLIN | EPOLLET, data: ep });
+    let woken = 0;
+    for (const ep of eps) void server.epoll_wait(ep, [], 1, 5000).then((n) => (woken += n));
+    await kernel.settle();
+    peer.write(c, bytes(1));
+    await kernel.settle();
+    expect(woken).toBe(8);
+  });
+
+  it('EPOLLEXCLUSIVE with nobody asleep: every epoll set still gets the event; misuse is EINVAL', async () => {
+    const { server, peer, pair } = world();
+    const { s, c } = pair();
+    const [a, b] = [server.epoll_create1(0), server.epoll_create1(0)];
+    expect(server.epoll_ctl(a, EPOLL_CTL_ADD, s, { events: EPOLLIN | EPOLLRDHUP | EPOLLEXCLUSIVE, data: 0 })).toBe(-EINVAL);
+    expect(server.epoll_ctl(a, EPOLL_CTL_ADD, s, { events: EPOLLIN | EPOLLONESHOT | EPOLLEXCLUSIVE, data: 0 })).toBe(-EINVAL);
+    expect(server.epoll_ctl(a, EPOLL_CTL_ADD, b, { events: EPOLLIN | EPOLLEXCLUSIVE, data: 0 })).toBe(-EINVAL);
+    for (const ep of [a, b]) expect(server.epoll_ctl(ep, EPOLL_CTL_ADD, s, { events: EPOLLIN | EPOLLEXCLUSIVE, data: ep })).toBe(0);
+    expect(server.epoll_ctl(a, EPOLL_CTL_MOD, s, { events: EPOLLIN, data: a })).toBe(-EINVAL);
+    peer.write(c, bytes(1));
+    expect(await ready(server, a)).toEqual([{ events: EPOLLIN, data: a }]);
+    expect(await ready(server, b)).toEqual([{ events: EPOLLIN, data: b }]);
+  });
+});

@@ -8,7 +8,7 @@
 // them there — which is why an ET reader must drain until EAGAIN.
 import {
   EBADF, EEXIST, EFAULT, EINVAL, ELOOP, ENOENT, EPERM, EPOLLERR, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP,
-  EPOLLIN, EPOLLONESHOT, EPOLLRDNORM, EPOLLWAKEUP, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL,
+  EPOLLIN, EPOLLONESHOT, EPOLLOUT, EPOLLRDNORM, EPOLLWAKEUP, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL,
   EPOLL_CTL_MOD,
 } from './constants.ts';
 import { epollCtlCost, epollWaitCost } from './cost-model.ts';
@@ -26,8 +26,17 @@ export interface EpollEvent {
 const EP_PRIVATE_BITS = EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE;
 /** Linux caps maxevents at INT_MAX / sizeof(struct epoll_event). */
 const EP_MAX_EVENTS = Math.floor(2147483647 / 12);
-/** Linux refuses epoll sets nested deeper than this. */
+/** The only bits EPOLLEXCLUSIVE may come with (Linux EPOLLEXCLUSIVE_OK_BITS); anything else is EINVAL. */
+const EPOLLEXCLUSIVE_OK_BITS = EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
+/**
+ * The longest chain of epoll sets watching epoll sets, counted in links: an EPOLL_CTL_ADD of an epoll
+ * fd that would make a chain of more than EP_MAX_NESTS links (EP_MAX_NESTS + 1 epoll sets) fails
+ * with ELOOP — counting the links below the added epoll and those above the one it is added to
+ * (fs/eventpoll.c, ep_loop_check, as in Linux 6.18; older kernels counted only the links below).
+ */
 const EP_MAX_NESTS = 4;
+/** What Epoll.depthBelow returns when the chain leads back to the epoll being added to. */
+const LOOP = -1;
 
 class EpItem implements Watcher {
   prev: EpItem | null = null;
@@ -42,10 +51,28 @@ class EpItem implements Watcher {
     public data: unknown,
   ) {}
 
-  wake(key: number): void {
-    if (!(this.events & ~EP_PRIVATE_BITS)) return; // a fired ONESHOT item sleeps until EPOLL_CTL_MOD
-    if (key && !(key & this.events)) return; // e.g. an EPOLLIN wake-up for an EPOLLOUT-only item
+  /** EPOLLEXCLUSIVE: the file wakes exclusive items after the others, and stops at the first that woke a sleeper. */
+  get exclusive(): boolean {
+    return (this.events & EPOLLEXCLUSIVE) !== 0;
+  }
+
+  /** Linux's ep_poll_callback. Returns whether it woke an epoll_wait sleeper (what ends an exclusive wake-up). */
+  wake(key: number): boolean {
+    if (!(this.events & ~EP_PRIVATE_BITS)) return false; // a fired ONESHOT item sleeps until EPOLL_CTL_MOD
+    if (key && !(key & this.events)) return false; // e.g. an EPOLLIN wake-up for an EPOLLOUT-only item
+    const sleeper = this.ep.hasSleeper();
     this.ep.enqueue(this);
+    if (!sleeper) return false; // queued, but nobody was waiting: an exclusive wake-up goes on to the next epoll
+    switch (key & (EPOLLIN | EPOLLOUT)) {
+      case EPOLLIN:
+        return (this.events & EPOLLIN) !== 0;
+      case EPOLLOUT:
+        return (this.events & EPOLLOUT) !== 0;
+      case 0:
+        return true;
+      default:
+        return false; // both at once: Linux does not count it as the exclusive wake-up
+    }
   }
 
   /** The watched file's last fd closed: Linux's eventpoll_release drops it from every epoll set. */
@@ -57,6 +84,10 @@ class EpItem implements Watcher {
 export class Epoll extends KFile {
   readonly kind = 'epoll';
   readonly items = new Map<number, EpItem>();
+  /** Items of other epoll sets that watch this one: the links above it. */
+  private readonly parents = new Set<EpItem>();
+  /** epoll_wait calls asleep on this set and not woken since, oldest first (Linux's ep->wq). */
+  private readonly sleepers = new Set<object>();
   private head: EpItem | null = null;
   private tail: EpItem | null = null;
 
@@ -68,7 +99,23 @@ export class Epoll extends KFile {
     return 0;
   }
 
+  hasSleeper(): boolean {
+    return this.sleepers.size > 0;
+  }
+
+  /** An epoll_wait call went (back) to sleep on this set, or returned. */
+  sleeping(call: object, asleep: boolean): void {
+    if (asleep) this.sleepers.add(call);
+    else this.sleepers.delete(call);
+  }
+
   enqueue(item: EpItem): void {
+    // Linux wakes one epoll_wait sleeper (they wait exclusively) and takes it off the wait queue;
+    // it goes back to sleep if its pass finds nothing.
+    for (const call of this.sleepers) {
+      this.sleepers.delete(call);
+      break;
+    }
     if (item.onReadyList) return;
     item.onReadyList = true;
     item.prev = this.tail;
@@ -92,12 +139,14 @@ export class Epoll extends KFile {
   forget(item: EpItem): void {
     this.unlink(item);
     item.file.removeWatcher(item);
+    if (item.file instanceof Epoll) item.file.parents.delete(item);
     if (this.items.get(item.fd) === item) this.items.delete(item.fd);
   }
 
   add(fd: number, file: KFile, events: number, data: unknown): void {
     const item = new EpItem(this, fd, file, events, data);
     this.items.set(fd, item);
+    if (file instanceof Epoll) file.parents.add(item);
     file.addWatcher(item);
     if (file.pollMask() & events) this.enqueue(item); // already ready: reported by the next wait
   }
@@ -133,17 +182,32 @@ export class Epoll extends KFile {
     return [examined, n];
   }
 
-  /** Does this epoll set contain `target`, directly or through nested epoll sets? */
-  reaches(target: KFile, depth = 0): boolean | 'too-deep' {
-    if (depth > EP_MAX_NESTS) return 'too-deep';
+  /**
+   * The longest chain of epoll links below this set (0: it watches no epoll set), or LOOP if `target`
+   * is among them. Linux's ep_loop_check_proc; `seen` visits a set reachable by several paths once.
+   */
+  depthBelow(target: Epoll, seen = new Map<Epoll, number>()): number {
+    const known = seen.get(this);
+    if (known !== undefined) return known;
+    let depth = 0;
     for (const it of this.items.values()) {
-      if (it.file === target) return true;
-      if (it.file instanceof Epoll) {
-        const r = it.file.reaches(target, depth + 1);
-        if (r) return r;
-      }
+      if (!(it.file instanceof Epoll)) continue;
+      const below = it.file === target ? LOOP : it.file.depthBelow(target, seen);
+      if (below === LOOP) return LOOP;
+      depth = Math.max(depth, below + 1);
     }
-    return false;
+    seen.set(this, depth);
+    return depth;
+  }
+
+  /** The longest chain of epoll links above this set (0: no epoll set watches it). Linux's ep_get_upwards_depth_proc. */
+  depthAbove(seen = new Map<Epoll, number>()): number {
+    const known = seen.get(this);
+    if (known !== undefined) return known;
+    let depth = 0;
+    for (const parent of this.parents) depth = Math.max(depth, parent.ep.depthAbove(seen) + 1);
+    seen.set(this, depth);
+    return depth;
   }
 
   protected override onRelease(): void {
@@ -178,7 +242,7 @@ export function epollCtl(
   const requested = hasEvent ? event!.events : 0;
   if (requested & EPOLLEXCLUSIVE) {
     if (op === EPOLL_CTL_MOD) return -EINVAL;
-    if (requested & EPOLLONESHOT || file instanceof Epoll) return -EINVAL;
+    if (requested & ~EPOLLEXCLUSIVE_OK_BITS || file instanceof Epoll) return -EINVAL; // e.g. with ONESHOT or RDHUP
   }
   // EPOLLERR and EPOLLHUP are always watched, whether asked for or not.
   const events = (requested | EPOLLERR | EPOLLHUP) >>> 0;
@@ -186,8 +250,10 @@ export function epollCtl(
   switch (op) {
     case EPOLL_CTL_ADD: {
       if (file instanceof Epoll) {
-        const loop = file === ep ? true : file.reaches(ep);
-        if (loop) return -ELOOP;
+        // A cycle, or a chain longer than EP_MAX_NESTS links: the new link plus the longest chain
+        // below the added set plus the longest chain above the set it joins.
+        const below = file.depthBelow(ep);
+        if (below === LOOP || below + 1 + ep.depthAbove() > EP_MAX_NESTS) return -ELOOP;
       }
       if (item) return -EEXIST;
       ep.add(fd, file, events, event!.data);
@@ -223,7 +289,9 @@ export async function epollWait(
   if (!(ep instanceof Epoll)) return fail(EINVAL);
   const timeout = timeoutMs === null || timeoutMs < 0 ? null : timeoutMs; // -1 = forever
   let firstPass = true;
+  const call = {};
   return sleepUntilReady({
+    asleep: (sleeping) => ep.sleeping(call, sleeping),
     clock: proc.clock,
     onActivity: () => proc.activity(),
     timeoutMs: timeout,

@@ -15,10 +15,18 @@ export const WAKE_OUT = POLLOUT | POLLWRNORM;
 export const WAKE_SPACE = 1 << 27;
 
 export interface Watcher {
-  /** A readiness change may have happened; `key` says what kind (see WAKE_*). Must be cheap: O(1). */
-  wake(key: number): void;
+  /**
+   * A readiness change may have happened; `key` says what kind (see WAKE_*). Must be cheap: O(1).
+   * An exclusive watcher returns true when it woke a sleeper, which ends the wake-up.
+   */
+  wake(key: number): boolean | void;
   /** The file is going away (its last fd closed): drop every reference to it. */
   detach(): void;
+  /**
+   * Linux's WQ_FLAG_EXCLUSIVE (an epoll item with EPOLLEXCLUSIVE): woken after every other watcher,
+   * in the order they were added, and only until one of them returns true.
+   */
+  readonly exclusive?: boolean;
 }
 
 export type FileKind = 'socket' | 'epoll' | 'kqueue' | 'stdstream';
@@ -49,11 +57,16 @@ export abstract class KFile {
     if (this.watchers.length === 0) this.watchers = null;
   }
 
-  /** Wakes everyone waiting on this file. */
+  /**
+   * Wakes everyone waiting on this file — except that of the exclusive watchers, only as many are
+   * woken as it takes to wake one sleeper (Linux's __wake_up_common with nr_exclusive = 1).
+   */
   notify(key: number): void {
     if (!this.watchers) return;
     // A watcher may remove itself while being woken: iterate over a copy.
-    for (const w of this.watchers.slice()) w.wake(key);
+    const watchers = this.watchers.slice();
+    for (const w of watchers) if (!w.exclusive) w.wake(key);
+    for (const w of watchers) if (w.exclusive && w.wake(key) === true) break;
   }
 
   /** Called when the last fd closes: every interest list forgets this file, then the file cleans up. */

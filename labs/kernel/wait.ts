@@ -17,6 +17,8 @@ export interface WaitSpec<T> {
   empty: () => T;
   /** The files whose wait queues to sleep on. */
   files: () => Iterable<KFile>;
+  /** Told true each time the call goes (back) to sleep after a pass found nothing, false when it returns. */
+  asleep?: (sleeping: boolean) => void;
 }
 
 export function sleepUntilReady<T>(spec: WaitSpec<T>): Promise<T> {
@@ -30,6 +32,7 @@ export function sleepUntilReady<T>(spec: WaitSpec<T>): Promise<T> {
     const watched: KFile[] = [];
     const finish = (result: T) => {
       done = true;
+      spec.asleep?.(false);
       for (const f of watched) f.removeWatcher(watcher);
       if (timer) spec.clock.cancel(timer);
       spec.onActivity();
@@ -41,6 +44,7 @@ export function sleepUntilReady<T>(spec: WaitSpec<T>): Promise<T> {
       spec.onActivity();
       const r = spec.pass();
       if (r !== null) finish(r);
+      else spec.asleep?.(true);
     };
     // Wake-ups are coalesced into one pass per microtask turn, like one trip through the scheduler.
     const schedule = () => {
@@ -53,6 +57,7 @@ export function sleepUntilReady<T>(spec: WaitSpec<T>): Promise<T> {
       f.addWatcher(watcher);
       watched.push(f);
     }
+    spec.asleep?.(true);
     if (spec.timeoutMs !== null) {
       timer = spec.clock.setTimer(spec.timeoutMs, () => {
         if (done) return;

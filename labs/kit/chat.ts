@@ -131,6 +131,8 @@ export class ChatRoom {
       case MessageType.PING:
         return reply({});
       case MessageType.WHO:
+        // Answered from the first frame on (no LOGIN needed): `npm run client` tells a lab server from
+        // the reference server by it (server/client/detect.ts).
         return reply({ users: this.listUsers() });
       default:
         if (frame.type >= FIRST_REQUEST && frame.type <= LAST_REQUEST) {

@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { LABS, ROOT, SOLUTIONS } from './paths.ts';
 import { runIsolated } from './run-isolated.ts';
-import type { RunResult } from './results.ts';
+import type { RunResult, StageResult } from './results.ts';
+import { assessCredit, type StageCredit } from './credit.ts';
 import { c } from './color.ts';
 
 export function targetDirOf(target: string): string {
@@ -14,7 +15,7 @@ export function targetDirOf(target: string): string {
 /** Env override for the hard limit, e.g. on a slow machine. */
 const LIMIT_MS = Number(process.env.WIZZ_GRADE_TIMEOUT_MS) || 5 * 60_000;
 
-export async function gradeRun(target: string, stageIds: string[] | null): Promise<RunResult> {
+export async function gradeRun(target: string, stageIds: string[] | null, label = 'grading…'): Promise<RunResult> {
   const live = process.stdout.isTTY;
   let n = 0;
   const run = await runIsolated({
@@ -25,9 +26,24 @@ export async function gradeRun(target: string, stageIds: string[] | null): Promi
     timeoutMs: LIMIT_MS,
     onTest: () => {
       n++;
-      if (live) process.stdout.write(`\r${c.dim(`grading… ${n} checks`)}`);
+      if (live) process.stdout.write(`\r${c.dim(`${label} ${n} checks`)}`);
     },
   });
   if (live) process.stdout.write('\r\x1b[K');
   return run;
+}
+
+/**
+ * What the scoreboard may credit for these results: which stages were edited, and which checks
+ * pass on the shipped starter — learned by grading the starter once when no run has shown it yet
+ * (for labs/ only).
+ */
+export function creditFor(results: Map<string, StageResult>, target: string): Promise<Map<string, StageCredit>> {
+  return assessCredit(results, {
+    targetDir: targetDirOf(target),
+    // Only the learner's own labs/ are worth the extra run; other targets use what is cached.
+    ...(target === 'labs' ? { gradeStarters: (dir: string, ids: string[]) => gradeRun(dir, ids, 'grading the shipped starter…') } : {}),
+    onMeasure: (ids) =>
+      console.log(c.dim(`Once only: grading the shipped starter of ${ids.join(', ')} to learn which checks it already passes (kept in .wizz/).`)),
+  });
 }

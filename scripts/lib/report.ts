@@ -6,6 +6,8 @@ import { stageFromPath, type Stage } from './stages.ts';
 import { abortedRecords, groupByStage, type RunResult, type StageResult } from './results.ts';
 import { buildRows, currentStage, isFailing, renderScoreboard } from './scoreboard.ts';
 import { explainFailure, classify, failureKey, friendlyHint } from './explain.ts';
+import type { StageCredit } from './credit.ts';
+import { orderFailures } from './order.ts';
 import { c } from './color.ts';
 import { rel, ROOT } from './paths.ts';
 
@@ -24,6 +26,8 @@ export interface ReportInput {
   graded?: Set<string> | null;
   /** Detail this stage's failures instead of the current one's (watch: the stage just edited). */
   focus?: string;
+  /** What the scoreboard may credit per stage (credit.ts); none = raw counts. */
+  credit?: Map<string, StageCredit>;
 }
 
 const sourceCache = new Map<string, string[]>();
@@ -42,7 +46,7 @@ export function stageResults(run: RunResult): Map<string, StageResult> {
 }
 
 export function renderReport(inp: ReportInput): { lines: string[]; failing: boolean } {
-  const rows = buildRows(inp.stages, inp.present, inp.results, inp.graded ?? null);
+  const rows = buildRows(inp.stages, inp.present, inp.results, inp.graded ?? null, inp.credit);
   const cur = currentStage(rows);
   const lines: string[] = [];
   const maxFull = inp.maxFull ?? 10;
@@ -54,7 +58,7 @@ export function renderReport(inp: ReportInput): { lines: string[]; failing: bool
     const res = inp.results.get(cur.id)!;
     lines.push('', c.bold(`Stage ${cur.id} — ${cur.title}: ${res.failed} of ${res.passed + res.failed} checks failing`), '');
     let prevKey = '';
-    for (const t of res.failures.slice(0, maxFull)) {
+    for (const t of orderFailures(res.failures).slice(0, maxFull)) {
       // The same error at the same line (typically the starter's TODO) is told once, then listed.
       const key = failureKey(t, inp.targetDir);
       if (key && key === prevKey) lines.push(`${c.red('✗')} ${c.bold(`[${cur.id}]`)} ${t.name} ${c.dim('— the same error as above')}`);
@@ -68,7 +72,7 @@ export function renderReport(inp: ReportInput): { lines: string[]; failing: bool
   if (others.length) {
     lines.push(c.bold('Other unfinished stages (a summary):'));
     for (const r of others) {
-      const first = inp.results.get(r.id)!.failures[0];
+      const first = orderFailures(inp.results.get(r.id)!.failures)[0];
       lines.push(`  ${c.red('✗')} [${r.id}] ${r.total - r.passed} failing${first ? c.dim(` — first: ${first.name}`) : ''}`);
     }
     lines.push('');
@@ -90,8 +94,8 @@ export function renderReport(inp: ReportInput): { lines: string[]; failing: bool
     const stage = inp.stages.find((s) => s.id === cur.id);
     const readme = `labs/${cur.id}/README.md`;
     // The docs page shows the same README beside its chapters: point at it as a site path, not a file.
-    const page = stage?.read && fs.existsSync(path.join(ROOT, stage.read))
-      ? `the site's ${stage.read.replace(/^docs/, '').replace(/\.md$/, '')} (\`npm run docs\`)`
+    const page = stage && fs.existsSync(path.join(ROOT, 'docs/labs', `${stage.id}.md`))
+      ? `the site's /labs/${stage.id} (\`npm run docs\`)`
       : undefined;
     const reads = [readme, page].filter((p): p is string => !!p);
     const shown = inp.hintsShown[cur.id] ?? 0;
@@ -105,6 +109,13 @@ export function renderReport(inp: ReportInput): { lines: string[]; failing: bool
     lines.push(c.dim(`Re-grade just this stage: \`npm test -- ${cur.id.slice(0, 2)}\`; on every save: \`npm run watch\`.`));
   } else if (rows.some((r) => r.status === 'done') && !inp.unhandled.length) {
     lines.push(c.green('Every graded stage passes.'));
+    // Graded one stage (`npm test -- 00`): point at the stage after it, which this run did not grade.
+    const lastDone = rows.map((r) => r.status).lastIndexOf('done');
+    const next = rows.slice(lastDone + 1).find((r) => r.status === 'not-run');
+    if (next) {
+      const n = next.id.slice(0, 2);
+      lines.push(`${c.bold('Next:')} stage ${next.id} — ${next.title}. Read labs/${next.id}/README.md, then \`npm test -- ${n}\`.`);
+    }
   }
   const failing = rows.some((r) => isFailing(r.status)) || inp.unhandled.length > 0;
   return { lines, failing };

@@ -29,6 +29,8 @@ export interface TestRecord {
   state: TestState;
   errors: ErrorInfo[];
   durationMs: number;
+  /** The vitest project it ran in, when a run has several (honesty runs one per known-wrong variant). */
+  project?: string;
 }
 
 export interface RunResult {
@@ -36,7 +38,13 @@ export interface RunResult {
   /** Errors outside any test (an unhandled rejection, a worker that died). */
   unhandled: ErrorInfo[];
   /** Set when the runner itself did not finish: it crashed or was killed on a timeout. */
-  aborted?: { reason: 'timeout' | 'crash'; detail: string; runningFiles: string[] };
+  aborted?: { reason: 'timeout' | 'crash'; detail: string; runningFiles: string[]; runningModules?: RunningModule[] };
+}
+
+/** A test file in flight in one project (several projects may run the same file). */
+export interface RunningModule {
+  project: string;
+  file: string;
 }
 
 export interface StageResult {
@@ -45,10 +53,17 @@ export interface StageResult {
   failed: number;
   skipped: number;
   failures: TestRecord[];
+  /** testId() of every passing test (the scoreboard credits only those that fail on the starter). */
+  passing: string[];
 }
 
 export function emptyStage(id: string): StageResult {
-  return { id, passed: 0, failed: 0, skipped: 0, failures: [] };
+  return { id, passed: 0, failed: 0, skipped: 0, failures: [], passing: [] };
+}
+
+/** A test's identity across runs and targets: its grader file and its full name. */
+export function testId(t: Pick<TestRecord, 'file' | 'name'>): string {
+  return `${t.file} > ${t.name}`;
 }
 
 /** Tests grouped by the stage folder their file lives in; tests outside a stage are ignored. */
@@ -59,8 +74,10 @@ export function groupByStage(tests: TestRecord[]): Map<string, StageResult> {
     if (!id) continue;
     let s = out.get(id);
     if (!s) out.set(id, (s = emptyStage(id)));
-    if (t.state === 'passed') s.passed++;
-    else if (t.state === 'skipped') s.skipped++;
+    if (t.state === 'passed') {
+      s.passed++;
+      s.passing.push(testId(t));
+    } else if (t.state === 'skipped') s.skipped++;
     else {
       s.failed++;
       s.failures.push(t);

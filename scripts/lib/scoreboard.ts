@@ -1,6 +1,7 @@
 // The per-stage scoreboard that ends every `npm test`, and the choice of the learner's current stage.
 import type { Stage } from './stages.ts';
 import type { StageResult } from './results.ts';
+import type { StageCredit } from './credit.ts';
 import { c, pad } from './color.ts';
 
 export type Status = 'done' | 'in-progress' | 'not-started' | 'no-graders' | 'missing' | 'not-run';
@@ -15,25 +16,49 @@ export interface Row {
 
 /**
  * A stage's status. `present`: its labs/ folder exists. `result`: undefined when it was not graded
- * in this run. A stage whose tests all fail is "not started" — the learner hasn't got anything right yet.
+ * in this run. `credit`: whether the starter was edited (see credit.ts). "Not started" means the
+ * starter files are exactly as shipped; once edited a stage is "in progress" until every check
+ * passes, whatever the count says (a finished stage with one bug that makes it spin fails every
+ * check, yet it is not "not started"). Without git the count decides: nothing credited = not started.
  */
-export function statusOf(present: boolean, result: StageResult | undefined, graded = false): Status {
+export function statusOf(present: boolean, result: StageResult | undefined, graded = false, credit?: StageCredit): Status {
   if (!present) return 'missing';
   if (!result) return graded ? 'no-graders' : 'not-run';
   const total = result.passed + result.failed;
   if (total === 0) return 'no-graders';
   if (result.failed === 0) return 'done';
-  return result.passed === 0 ? 'not-started' : 'in-progress';
+  if (credit && credit.edited !== null) return credit.edited ? 'in-progress' : 'not-started';
+  return score(result, credit).passed === 0 ? 'not-started' : 'in-progress';
+}
+
+/**
+ * The count shown: checks that pass now out of the checks there are to earn. A check that passes on
+ * the untouched starter is not earned, so it counts in neither number — unless it fails now (the
+ * learner broke it), then it is one more to earn.
+ */
+export function score(result: StageResult, credit?: StageCredit): { passed: number; total: number } {
+  const free = credit?.starterPasses;
+  if (!free || free.size === 0) return { passed: result.passed, total: result.passed + result.failed };
+  const passed = result.passing.filter((id) => !free.has(id)).length;
+  return { passed, total: passed + result.failed };
 }
 
 /** `graded`: the stages this run covered (null = all present), to tell "no graders" from "not run". */
-export function buildRows(stages: Stage[], present: Set<string>, results: Map<string, StageResult>, graded: Set<string> | null = null): Row[] {
+export function buildRows(
+  stages: Stage[],
+  present: Set<string>,
+  results: Map<string, StageResult>,
+  graded: Set<string> | null = null,
+  credit: Map<string, StageCredit> = new Map(),
+): Row[] {
   const known = new Set(stages.map((s) => s.id));
   const extra = [...present].filter((id) => !known.has(id)).sort();
   const all = [...stages.map((s) => ({ id: s.id, title: s.title })), ...extra.map((id) => ({ id, title: '(not listed in labs/stages.json)' }))];
   return all.map(({ id, title }) => {
     const r = results.get(id);
-    return { id, title, status: statusOf(present.has(id), r, graded === null || graded.has(id)), passed: r?.passed ?? 0, total: r ? r.passed + r.failed : 0 };
+    const cr = credit.get(id);
+    const { passed, total } = r ? score(r, cr) : { passed: 0, total: 0 };
+    return { id, title, status: statusOf(present.has(id), r, graded === null || graded.has(id), cr), passed, total };
   });
 }
 

@@ -6,7 +6,9 @@ import { LABS, MANIFEST } from './paths.ts';
 export interface Stage {
   id: string; // "03-epoll"
   title: string;
-  read: string; // docs page, relative to the project root
+  read: string; // the file with the stage's text (its README), relative to the project root
+  /** What the stage's own files may import (labs/kit/imports.ts): "#kit/*", "node:*", "./*", a module. */
+  imports: string[];
   hints: string[];
 }
 

@@ -1,14 +1,23 @@
-// How the honesty check reads a run of one known-wrong variant.
+// How the honesty check reads the grading of one known-wrong variant.
 import type { RunResult } from './results.ts';
 import { classify } from './explain.ts';
 
-export type Verdict = 'caught' | 'failed by timeout' | 'failed by crash' | 'NOT CAUGHT' | 'no tests ran' | 'does not load';
+export type Verdict =
+  | 'caught'
+  | 'failed by timeout'
+  | 'failed by crash'
+  | 'NOT CAUGHT'
+  | 'no tests ran'
+  | 'does not load'
+  | 'does not apply'
+  | 'does not compile';
 
 /**
  * A variant must make at least one grader fail. A real assertion failure is "caught"; a failure that
  * is only a timeout or the runner dying still counts as failing, but is reported distinctly because
  * it says less about the grader (it may be slowness, not detection). A variant that cannot even be
- * imported tests nothing: that is a broken variant, not a caught one.
+ * imported tests nothing: that is a broken variant, not a caught one — and so is a patch that no
+ * longer applies to the solution or does not type-check (decided before grading, see honesty.ts).
  */
 export function variantVerdict(run: RunResult): Verdict {
   const failed = run.tests.filter((t) => t.state === 'failed');

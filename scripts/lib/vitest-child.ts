@@ -9,8 +9,8 @@ const send = (m: unknown) => process.send?.(m);
 const run = await runVitest({
   ...opts,
   onTest: (r) => send({ t: 'test', r }),
-  onModuleStart: (file) => send({ t: 'start', file }),
-  onModuleEnd: (file) => send({ t: 'end', file }),
+  onModuleStart: (file, project) => send({ t: 'start', file, project }),
+  onModuleEnd: (file, project) => send({ t: 'end', file, project }),
 });
 // Wait until the last message is written (IPC is ordered, so all before it are too), then exit:
 // leftover handles in learner code must not keep this process alive.

@@ -8,14 +8,19 @@ import type { ErrorInfo, Frame, RunResult, TestRecord } from './results.ts';
 import { ROOT, rel } from './paths.ts';
 
 export interface RunOptions {
-  project: string;
+  /** One project of the config, or several (honesty's generated config has one per variant). */
+  project: string | string[];
+  /** The config file; vitest.config.ts at the project root unless given. */
+  config?: string;
+  /** Worker processes; vitest's default (cores − 1) unless given. */
+  maxWorkers?: number;
   /** File filters, as on vitest's command line (e.g. "labs/03-epoll/"). */
   filters?: string[];
   passWithNoTests?: boolean;
   /** Called as each test finishes (used to stream progress to a parent process). */
   onTest?: (t: TestRecord) => void;
-  onModuleStart?: (file: string) => void;
-  onModuleEnd?: (file: string) => void;
+  onModuleStart?: (file: string, project: string) => void;
+  onModuleEnd?: (file: string, project: string) => void;
 }
 
 interface RawError {
@@ -65,7 +70,7 @@ function record(tc: TestCase): TestRecord {
   const r = tc.result();
   const state = r.state === 'passed' ? 'passed' : r.state === 'failed' ? 'failed' : 'skipped';
   const errors = r.state === 'failed' ? (r.errors ?? []).map((e) => toErrorInfo(e as RawError)) : [];
-  return { file: rel(tc.module.moduleId), name: testName(tc), state, errors, durationMs: tc.diagnostic()?.duration ?? 0 };
+  return { file: rel(tc.module.moduleId), name: testName(tc), state, errors, durationMs: tc.diagnostic()?.duration ?? 0, project: tc.project.name };
 }
 
 /** A test file that failed to load (import error, syntax error) becomes one failing record. */
@@ -78,6 +83,7 @@ function moduleFailure(m: TestModule): TestRecord | null {
     state: 'failed',
     errors: errs.map((e) => toErrorInfo(e as RawError)),
     durationMs: 0,
+    project: m.project.name,
   };
 }
 
@@ -86,7 +92,7 @@ class Collector implements Reporter {
   unhandled: ErrorInfo[] = [];
   constructor(private opts: RunOptions) {}
   onTestModuleStart(m: TestModule): void {
-    this.opts.onModuleStart?.(rel(m.moduleId));
+    this.opts.onModuleStart?.(rel(m.moduleId), m.project.name);
   }
   onTestCaseResult(tc: TestCase): void {
     const r = record(tc);
@@ -99,7 +105,7 @@ class Collector implements Reporter {
       this.tests.push(f);
       this.opts.onTest?.(f);
     }
-    this.opts.onModuleEnd?.(rel(m.moduleId));
+    this.opts.onModuleEnd?.(rel(m.moduleId), m.project.name);
   }
   onTestRunEnd(_m: ReadonlyArray<TestModule>, unhandled: ReadonlyArray<unknown>): void {
     this.unhandled = unhandled.map((e) => toErrorInfo(e as RawError));
@@ -112,10 +118,11 @@ export async function runVitest(opts: RunOptions): Promise<RunResult> {
     'test',
     {
       root: ROOT,
-      config: path.join(ROOT, 'vitest.config.ts'),
+      config: opts.config ?? path.join(ROOT, 'vitest.config.ts'),
       run: true,
       watch: false,
-      project: [opts.project],
+      project: Array.isArray(opts.project) ? opts.project : [opts.project],
+      ...(opts.maxWorkers ? { maxWorkers: opts.maxWorkers } : {}),
       reporters: [collector],
       passWithNoTests: opts.passWithNoTests ?? false,
     },

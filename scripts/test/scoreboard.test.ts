@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRows, currentStage, renderScoreboard, statusOf } from '../lib/scoreboard.ts';
+import { buildRows, currentStage, renderScoreboard, score, statusOf } from '../lib/scoreboard.ts';
 import { renderReport } from '../lib/report.ts';
 import { emptyStage, type StageResult } from '../lib/results.ts';
 import type { Stage } from '../lib/stages.ts';
@@ -7,14 +7,15 @@ import type { Stage } from '../lib/stages.ts';
 process.env.NO_COLOR = '1';
 
 const stages: Stage[] = [
-  { id: '00-packets', title: 'Packets', read: 'docs/labs/00-packets.md', hints: ['a', 'b', 'c'] },
-  { id: '01-select', title: 'A select() loop', read: 'docs/labs/01-select.md', hints: ['a', 'b', 'c'] },
-  { id: '02-poll', title: 'Poll', read: 'docs/labs/02-poll.md', hints: ['a', 'b', 'c'] },
+  { id: '00-packets', title: 'Packets', read: 'docs/labs/00-packets.md', imports: [], hints: ['a', 'b', 'c'] },
+  { id: '01-select', title: 'A select() loop', read: 'docs/labs/01-select.md', imports: [], hints: ['a', 'b', 'c'] },
+  { id: '02-poll', title: 'Poll', read: 'docs/labs/02-poll.md', imports: [], hints: ['a', 'b', 'c'] },
 ];
 const res = (id: string, passed: number, failed: number): StageResult => ({
   ...emptyStage(id),
   passed,
   failed,
+  passing: Array.from({ length: passed }, (_, i) => `labs/${id}/x.test.ts > pass ${i}`),
   failures: Array.from({ length: failed }, (_, i) => ({
     file: `labs/${id}/x.test.ts`,
     name: `check ${i}`,
@@ -33,6 +34,32 @@ describe('statusOf', () => {
     expect(statusOf(false, undefined)).toBe('missing');
     expect(statusOf(true, undefined)).toBe('not-run');
     expect(statusOf(true, undefined, true)).toBe('no-graders');
+  });
+});
+
+describe('the scoreboard tells the truth', () => {
+  const untouched = { edited: false, starterPasses: new Set(['labs/04/x.test.ts > pass 0', 'labs/04/x.test.ts > pass 1']) };
+  const edited = { ...untouched, edited: true };
+  it('"not started" means the starter is untouched, even when some checks pass on it', () => {
+    expect(statusOf(true, res('04', 2, 5), true, untouched)).toBe('not-started');
+  });
+  it('an edited stage is in progress even when every check fails (one bug that makes it spin)', () => {
+    expect(statusOf(true, res('01', 0, 11), true, { edited: true, starterPasses: new Set() })).toBe('in-progress');
+  });
+  it('checks that pass on the untouched starter are never credited', () => {
+    expect(score(res('04', 2, 5), untouched)).toEqual({ passed: 0, total: 5 });
+    expect(score(res('04', 3, 4), edited)).toEqual({ passed: 1, total: 5 });
+    const free = { edited: false, starterPasses: new Set(['labs/00-packets/x.test.ts > pass 0', 'labs/00-packets/x.test.ts > pass 1']) };
+    const rows = buildRows(stages, new Set(['00-packets']), new Map([['00-packets', res('00-packets', 2, 5)]]), null, new Map([['00-packets', free]]));
+    expect(renderScoreboard(rows, undefined).join('\n')).toMatch(/00-packets\s+Packets\s+0\/5\s+✗ not started/);
+  });
+  it('a free check the learner broke is one more to earn', () => {
+    const r = { ...res('04', 1, 6), passing: ['labs/04/x.test.ts > pass 0'] }; // "pass 1" fails now
+    expect(score(r, edited)).toEqual({ passed: 0, total: 6 });
+  });
+  it('without git (edited unknown) the credited count decides', () => {
+    expect(statusOf(true, res('04', 2, 5), true, { edited: null, starterPasses: untouched.starterPasses })).toBe('not-started');
+    expect(statusOf(true, res('04', 3, 4), true, { edited: null, starterPasses: null })).toBe('in-progress');
   });
 });
 
@@ -87,5 +114,34 @@ describe('renderReport', () => {
     const { failing, lines } = renderReport({ stages, present: new Set(['00-packets']), results: new Map([['00-packets', res('00-packets', 2, 0)]]), unhandled: [], targetDir: '/x', hintsShown: {} });
     expect(failing).toBe(false);
     expect(lines.join('\n')).toContain('Every graded stage passes');
+  });
+  it('after a passing `npm test -- 00`, points at stage 01', () => {
+    const { lines } = renderReport({
+      stages,
+      present: new Set(['00-packets', '01-select']),
+      results: new Map([['00-packets', res('00-packets', 2, 0)]]),
+      unhandled: [],
+      targetDir: '/x',
+      hintsShown: {},
+      graded: new Set(['00-packets']),
+    });
+    expect(lines.join('\n')).toMatch(/Next:.*stage 01-select.*npm test -- 01/);
+  });
+  it('lists failures correctness first, then robustness, then cost, whatever order they arrived in', () => {
+    const fail = (file: string, name: string) => ({ file, name, state: 'failed' as const, errors: [{ name: 'Error', message: name, frames: [] }], durationMs: 0 });
+    const r: StageResult = {
+      ...emptyStage('01-select'),
+      failed: 3,
+      failures: [
+        fail('labs/01-select/cost.test.ts', '01-select: cost with idle clients > one wake-up per message'),
+        fail('labs/01-select/server.test.ts', '01-select: survives hostile clients > a reset peer'),
+        fail('labs/01-select/server.test.ts', '01-select: serves the chat > broadcasts SAY'),
+      ],
+    };
+    const text = renderReport({ stages, present: new Set(['01-select']), results: new Map([['01-select', r]]), unhandled: [], targetDir: '/x', hintsShown: {} }).lines.join('\n');
+    const at = (s: string) => text.indexOf(s);
+    expect(at('broadcasts SAY')).toBeGreaterThan(0);
+    expect(at('broadcasts SAY')).toBeLessThan(at('a reset peer'));
+    expect(at('a reset peer')).toBeLessThan(at('one wake-up per message'));
   });
 });

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { resolveStage, stageFromPath } from '../lib/stages.ts';
-import { selectSteps, STEPS } from '../lib/steps.ts';
 
 const ids = ['00-packets', '01-select', '03-epoll', '07-db-actor'];
 
 describe('stageFromPath', () => {
   it('finds the stage folder under labs/ or solutions/', () => {
     expect(stageFromPath('labs/03-epoll/server.ts')).toBe('03-epoll');
-    expect(stageFromPath('/home/me/wizz/labs/07-db-actor/wrong/x.ts')).toBe('07-db-actor');
+    expect(stageFromPath('/home/me/wizz/solutions/07-db-actor/wrong/x.patch')).toBe('07-db-actor');
     expect(stageFromPath('solutions/01-select/loop.ts')).toBe('01-select');
     expect(stageFromPath('labs\\03-epoll\\server.ts')).toBe('03-epoll');
   });
@@ -27,17 +26,5 @@ describe('resolveStage', () => {
   it('says which stages exist when it does not know one', () => {
     const r = resolveStage('42', ids);
     expect('error' in r && r.error).toMatch(/00, 01, 03, 07/);
-  });
-});
-
-describe('selectSteps', () => {
-  it('keeps check order and rejects unknown steps', () => {
-    const r = selectSteps('honesty,typecheck');
-    expect(Array.isArray(r) && r.map((s) => s.id)).toEqual(['typecheck', 'honesty']);
-    expect(selectSteps('nope')).toEqual({ error: expect.stringContaining('unknown step(s): nope') });
-    expect(selectSteps(undefined)).toBe(STEPS);
-  });
-  it('only the browser test depends on the build', () => {
-    expect(STEPS.filter((s) => s.needs?.length).map((s) => [s.id, s.needs])).toEqual([['browser', ['docs-build']]]);
   });
 });

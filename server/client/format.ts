@@ -2,13 +2,30 @@
 import { Srv, TYPE_NAMES } from '../protocol/codes.ts';
 import type { Frame } from '../protocol/frame.ts';
 
+/**
+ * Text from other users, made safe for a terminal: control characters (C0, DEL, C1 — ESC starts the
+ * escape sequences that move the cursor, retitle the window or rewrite what is on screen) and the
+ * bidirectional overrides that reorder what follows are shown escaped (`\x1b`, `\n`, `\u202e`),
+ * so one frame stays one line and nobody can draw on the learner's terminal.
+ */
+export function printable(value: unknown): string {
+  const s = typeof value === 'string' ? value : String(value);
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (ch) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    if (named[ch]) return named[ch]!;
+    const code = ch.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 function clock(ts: unknown): string {
   const d = typeof ts === 'number' ? new Date(ts) : new Date();
   return d.toTimeString().slice(0, 5);
 }
 
 export function formatPush(frame: Frame, me: string | null): string {
-  const b = frame.body;
+  // Every field comes from the network: escape them all, not only `text`.
+  const b = Object.fromEntries(Object.entries(frame.body).map(([k, v]) => [k, k === 'ts' ? v : printable(v)]));
   switch (frame.type) {
     case Srv.MESSAGE:
       return `[${clock(b.ts)}] ${b.from} → ${b.to === me ? 'you' : b.to}: ${b.text}   (#${b.msgId})`;
@@ -21,7 +38,7 @@ export function formatPush(frame: Frame, me: string | null): string {
     case Srv.ERROR:
       return `! ${b.code}: ${b.message}`;
     default:
-      return `${TYPE_NAMES[frame.type] ?? `0x${frame.type.toString(16)}`} ${JSON.stringify(b)}`;
+      return `${TYPE_NAMES[frame.type] ?? `0x${frame.type.toString(16)}`} ${printable(JSON.stringify(frame.body))}`;
   }
 }
 
@@ -38,3 +55,12 @@ export const HELP = `commands:
   /help                         this list
   /quit                         leave
   anything else                 say it in the current room`;
+
+/** What a lab server (`npm run lab`) serves: the lab chat, one room, every connection in it. */
+export const LAB_HELP = `commands (a lab server serves the lab chat: one room, #lobby, and you are in it):
+  /login <name>                 pick your name (any password; the lab keeps no accounts)
+  /who                          who is in #lobby
+  /ping                         check the connection
+  /help                         this list
+  /quit                         leave
+  anything else                 say it in #lobby`;

@@ -1,10 +1,13 @@
 // `npm run client -- --user alice [--host 127.0.0.1] [--port 7777]`: an interactive terminal client.
-// It also works against a lab server, which speaks LOGIN (any password), JOIN, SAY, WHO and PING.
+// It asks the server what it is first (detect.ts): against a lab server (`npm run lab -- NN`), which
+// serves the lab chat — LOGIN with any password, one room #lobby that every connection is in, SAY,
+// WHO, PING — it offers exactly that; against the reference server, the whole protocol.
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { WizzClient, RequestFailed } from './wizz-client.ts';
 import { Req, Srv } from '../protocol/codes.ts';
-import { formatPush, HELP } from './format.ts';
+import { formatPush, HELP, LAB_HELP, printable } from './format.ts';
+import { detectServer, LAB_COMMANDS } from './detect.ts';
 import type { Frame } from '../protocol/frame.ts';
 
 const { values } = parseArgs({
@@ -18,6 +21,8 @@ const { values } = parseArgs({
 let me: string | null = null;
 let room: string | null = null;
 const defaultUser = values.user ?? null;
+/** Set by /quit and Ctrl-D, so the socket closing is not reported as the server's doing. */
+let quitting = false;
 
 let client: WizzClient;
 try {
@@ -69,10 +74,25 @@ const release = () => {
 };
 client.onPush = (frame) => (held ? held.push(frame) : display(frame));
 client.retainPushed = false;
+// The server closes a connection that sends nothing for 5 minutes (--idle-timeout); a person
+// reading without typing is not idle, so the client PINGs now and then.
+setInterval(() => void client.request(Req.PING, {}, 30_000).catch(() => {}), 60_000).unref();
 void client.closed.then(() => {
-  show('connection closed by the server');
+  if (!quitting) show('connection closed by the server');
   process.exit(0);
 });
+
+// Pushes that arrive while we ask what the server is wait for the banner.
+held = [];
+const server = await detectServer(client);
+const lab = server.kind === 'lab';
+if (lab) room = '#lobby';
+
+async function quit(): Promise<never> {
+  quitting = true;
+  await client.close();
+  process.exit(0);
+}
 
 async function run(line: string): Promise<void> {
   const [cmd, ...args] = line.trim().split(/\s+/);
@@ -82,12 +102,14 @@ async function run(line: string): Promise<void> {
     if (args.length === 1 && defaultUser) return [defaultUser, args[0]!];
     return null;
   };
+  if (lab && cmd?.startsWith('/') && !LAB_COMMANDS.has(cmd)) {
+    return show(`${cmd} is not served by a lab server: the lab chat is one room, #lobby, and no accounts. /help lists what it serves; the reference server (npm start) has the rest.`);
+  }
   switch (cmd) {
     case '/help':
-      return show(HELP);
+      return show(lab ? LAB_HELP : HELP);
     case '/quit':
-      await client.close();
-      return process.exit(0);
+      return quit();
     case '/ping': {
       const t = performance.now();
       await client.call(Req.PING);
@@ -100,6 +122,13 @@ async function run(line: string): Promise<void> {
       return show(`registered ${up[0]}; now /login`);
     }
     case '/login': {
+      if (lab) {
+        const name = args[0] ?? defaultUser;
+        if (!name) return show('usage: /login <name>');
+        await client.call(Req.LOGIN, { user: name, password: 'lab' });
+        me = name;
+        return show(`you are ${printable(me)} in #lobby now`);
+      }
       const up = userAndPassword();
       if (!up) return show('usage: /login [user] <password>');
       held = [];
@@ -122,11 +151,12 @@ async function run(line: string): Promise<void> {
       await client.call(Req.WIZZ, { to: args[0] });
       return show(`you wizzed ${args[0]}`);
     case '/join': {
+      if (lab) return show('the lab chat has one room, #lobby, and you are already in it: just type to talk');
       if (!args[0]) return show('usage: /join <#room>');
       const name = args[0].startsWith('#') ? args[0] : `#${args[0]}`;
       const ok = await client.call(Req.JOIN, { room: name });
       room = name;
-      return show(`joined ${name}: ${(ok.members as string[] | undefined)?.join(', ') ?? ''}`);
+      return show(`joined ${name}: ${printable((ok.members as string[] | undefined)?.join(', ') ?? '')}`);
     }
     case '/leave': {
       const name = args[0] ?? room;
@@ -137,7 +167,7 @@ async function run(line: string): Promise<void> {
     }
     case '/who': {
       const ok = await client.call(Req.WHO, args[0] ? { room: args[0] } : {});
-      return show(`${args[0] ? `in ${args[0]}` : 'online'}: ${(ok.users as string[]).join(', ') || '(nobody)'}`);
+      return show(`${args[0] ? `in ${args[0]}` : lab ? 'in #lobby' : 'online'}: ${printable((ok.users as string[]).join(', ')) || '(nobody)'}`);
     }
     case '/history': {
       if (!args[0]) return show('usage: /history <user> [limit]');
@@ -156,11 +186,32 @@ async function run(line: string): Promise<void> {
   }
 }
 
-show(`connected to ${values.host}:${values.port} — /help for commands${defaultUser ? `; /register <password> then /login <password>` : ''}`);
+const where = `${values.host}:${values.port}`;
+if (server.kind === 'lab') {
+  if (defaultUser) {
+    try {
+      await client.call(Req.LOGIN, { user: defaultUser, password: 'lab' });
+      me = defaultUser;
+    } catch (err) {
+      show(`! could not take the name ${defaultUser}: ${(err as Error).message}`);
+    }
+  }
+  const others = server.members.length - 1;
+  show(
+    `connected to a lab server at ${where}: the lab chat, one room, #lobby, and you are in it` +
+      `${me ? ` as ${printable(me)}` : ' as a guest (/login <name> picks a name)'}` +
+      `${others > 0 ? ` with ${others} other${others === 1 ? '' : 's'}` : ''}. Type to talk; /help lists what it serves.`,
+  );
+} else if (server.kind === 'reference') {
+  show(`connected to ${where} — /help for commands${defaultUser ? `; /register <password> then /login <password>` : ''}`);
+} else {
+  show(`connected to ${where}, which did not say what it is (${server.reason}); every command is offered — /help`);
+}
+release();
 rl.on('line', (line) => {
   if (line.trim() === '') return rl.prompt();
-  run(line).catch((err) => show(err instanceof RequestFailed ? `! ${err.code}: ${(err.body.message as string) ?? ''}` : `! ${(err as Error).message}`));
+  run(line).catch((err) => show(err instanceof RequestFailed ? `! ${err.code}: ${printable((err.body.message as string) ?? '')}` : `! ${(err as Error).message}`));
 });
 rl.on('close', () => {
-  void client.close().then(() => process.exit(0));
+  void quit();
 });

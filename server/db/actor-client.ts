@@ -1,10 +1,15 @@
 // The primary's handle on the database actor thread: requests by correlation id, batched per loop
-// iteration into one postMessage. If the thread dies, everything in flight fails with
-// `unavailable` and the thread is restarted after a pause; calls in between fail at once.
-import type { Worker } from 'node:worker_threads';
+// iteration into one postMessage. At most `maxPending` requests wait for the actor; beyond that a
+// call fails at once with `unavailable` (the client may retry; SEND with a key is safe to retry),
+// so a flood costs bounded memory instead of killing the actor. If the thread dies, everything in
+// flight fails with `unavailable` and the thread is restarted after a pause; calls in between
+// fail at once.
+import type { Worker, WorkerOptions } from 'node:worker_threads';
 import { spawnTsWorker } from '../util/ts-worker.ts';
 import { Batcher, LinkError } from '../router/link.ts';
+import { Correlator } from '../util/correlator.ts';
 import type { DbReply, DbRequest } from './store.ts';
+import type { DbCall } from './ops.ts';
 
 export type ActorIn = { kind: 'batch'; batch: DbRequest[] } | { kind: 'close' };
 export type ActorOut = { kind: 'ready' } | { kind: 'replies'; replies: DbReply[] } | { kind: 'closed' };
@@ -13,16 +18,21 @@ export interface ActorOptions {
   file: string;
   pragmas?: string[];
   restartDelayMs?: number;
+  /** Requests waiting for the actor at most (default 100,000). */
+  maxPending?: number;
   log?: (line: string) => void;
+  /** Starts the thread; the default runs ./actor.ts. Tests pass one that keeps the Worker to kill it. */
+  spawn?: (entry: URL, options: WorkerOptions) => Worker;
 }
+
+export const DEFAULT_MAX_PENDING = 100_000;
 
 type State = 'starting' | 'up' | 'down' | 'closing' | 'closed';
 
 export class DbActor {
   private worker: Worker | null = null;
   private state: State = 'down';
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private readonly pending = new Correlator();
   private readonly out = new Batcher<DbRequest>((batch) => this.worker?.postMessage({ kind: 'batch', batch } satisfies ActorIn));
   private readyWaiters: Array<(err?: Error) => void> = [];
   private closedWaiter: (() => void) | null = null;
@@ -40,13 +50,20 @@ export class DbActor {
     return new Promise((resolve, reject) => this.readyWaiters.push((err) => (err ? reject(err) : resolve())));
   }
 
-  call(op: string, args: unknown[]): Promise<unknown> {
+  /** Requests sent to the actor and not yet answered. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** One typed operation (as the switchboard receives it from a reactor). */
+  send(call: DbCall): Promise<unknown> {
     if (!this.isUp) return Promise.reject(new LinkError('unavailable', 'the database is restarting; try again'));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.out.push({ id, op, args });
-    });
+    if (this.pending.size >= (this.options.maxPending ?? DEFAULT_MAX_PENDING)) {
+      return Promise.reject(new LinkError('unavailable', 'the database is busy; try again'));
+    }
+    const { id, promise } = this.pending.open<unknown>();
+    this.out.push({ ...call, id });
+    return promise;
   }
 
   /** Flushes what is queued, checkpoints and closes SQLite, and ends the thread. */
@@ -63,14 +80,10 @@ export class DbActor {
     await closed;
   }
 
-  /** Test hook: kill the thread as a crash would. */
-  async crash(): Promise<void> {
-    await this.worker?.terminate();
-  }
-
   private spawn(): void {
     this.state = 'starting';
-    const worker = spawnTsWorker(new URL('./actor.ts', import.meta.url), {
+    const spawn = this.options.spawn ?? spawnTsWorker;
+    const worker = spawn(new URL('./actor.ts', import.meta.url), {
       workerData: { file: this.options.file, pragmas: this.options.pragmas },
     });
     this.worker = worker;
@@ -86,11 +99,8 @@ export class DbActor {
       for (const w of this.readyWaiters.splice(0)) w();
     } else if (msg.kind === 'replies') {
       for (const r of msg.replies) {
-        const p = this.pending.get(r.id);
-        if (!p) continue;
-        this.pending.delete(r.id);
-        if (r.ok) p.resolve(r.value);
-        else p.reject(new LinkError(r.code, r.message));
+        if (r.ok) this.pending.resolve(r.id, r.value);
+        else this.pending.reject(r.id, new LinkError(r.code, r.message));
       }
     } else if (msg.kind === 'closed') {
       this.state = 'closed';
@@ -101,8 +111,7 @@ export class DbActor {
   private onExit(worker: Worker): void {
     if (worker !== this.worker) return;
     this.worker = null;
-    for (const p of this.pending.values()) p.reject(new LinkError('unavailable', 'the database stopped; try again'));
-    this.pending.clear();
+    this.pending.rejectAll(() => new LinkError('unavailable', 'the database stopped; try again'));
     if (this.state === 'closing' || this.state === 'closed') {
       this.state = 'closed';
       this.closedWaiter?.();

@@ -2,14 +2,18 @@
 // error code: user_taken, no_such_user, storage_full, unavailable.
 import type { LinkClient } from '../router/link.ts';
 import type { StoredMessage } from '../router/router.ts';
+import type { DbArgs, DbOp, DbResult, StoreResult } from './ops.ts';
 
 export interface Db {
   createUser(user: string, passwordHash: string): Promise<void>;
   /** The stored scrypt hash, or null for an unknown user. */
   passwordHash(user: string): Promise<string | null>;
   userExists(user: string): Promise<boolean>;
-  /** Commits the message (durably) and returns its id and timestamp. */
-  storeMessage(from: string, to: string, text: string): Promise<{ msgId: number; ts: number }>;
+  /**
+   * Commits the message (durably) and returns its id and timestamp. With a `key` the sender chose,
+   * a second call with the same key stores nothing and returns the first call's id.
+   */
+  storeMessage(from: string, to: string, text: string, key?: string | null): Promise<StoreResult>;
   /** Undelivered messages to `user`, oldest first. */
   pending(user: string, limit: number): Promise<StoredMessage[]>;
   markDelivered(msgIds: number[]): void;
@@ -17,32 +21,40 @@ export interface Db {
   history(a: string, b: string, before: number | null, limit: number): Promise<StoredMessage[]>;
 }
 
-/** The ops the actor understands, by name; each takes the Db method's arguments in order. */
-export type DbOp = keyof Db;
+export type { DbOp } from './ops.ts';
 
 /** A Db reached through the primary (which forwards to the database actor). */
 export class LinkDb implements Db {
   constructor(private readonly link: LinkClient) {}
 
-  createUser(user: string, passwordHash: string): Promise<void> {
-    return this.link.request('db', 'createUser', [user, passwordHash]);
+  // The only two places an op name meets the link: both typed by DbOps, so a wrong name or
+  // argument list does not compile.
+  private request<K extends DbOp>(op: K, args: DbArgs<K>): Promise<DbResult<K>> {
+    return this.link.request('db', op, args);
+  }
+  private post<K extends DbOp>(op: K, args: DbArgs<K>): void {
+    this.link.post('db', op, args);
+  }
+
+  async createUser(user: string, passwordHash: string): Promise<void> {
+    await this.request('createUser', [user, passwordHash]);
   }
   passwordHash(user: string): Promise<string | null> {
-    return this.link.request('db', 'passwordHash', [user]);
+    return this.request('passwordHash', [user]);
   }
   userExists(user: string): Promise<boolean> {
-    return this.link.request('db', 'userExists', [user]);
+    return this.request('userExists', [user]);
   }
-  storeMessage(from: string, to: string, text: string): Promise<{ msgId: number; ts: number }> {
-    return this.link.request('db', 'storeMessage', [from, to, text]);
+  storeMessage(from: string, to: string, text: string, key: string | null = null): Promise<StoreResult> {
+    return this.request('storeMessage', [from, to, text, key]);
   }
   pending(user: string, limit: number): Promise<StoredMessage[]> {
-    return this.link.request('db', 'pending', [user, limit]);
+    return this.request('pending', [user, limit]);
   }
   markDelivered(msgIds: number[]): void {
-    this.link.post('db', 'markDelivered', [msgIds]);
+    this.post('markDelivered', [msgIds]);
   }
   history(a: string, b: string, before: number | null, limit: number): Promise<StoredMessage[]> {
-    return this.link.request('db', 'history', [a, b, before, limit]);
+    return this.request('history', [a, b, before, limit]);
   }
 }

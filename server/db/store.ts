@@ -5,12 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { StoredMessage } from '../router/router.ts';
 import type { ErrorCode } from '../protocol/codes.ts';
+import { isWrite, type DbCall, type StoreResult } from './ops.ts';
 
-export interface DbRequest {
-  id: number;
-  op: string;
-  args: unknown[];
-}
+/** A DbCall with the correlation id its reply will carry. */
+export type DbRequest = DbCall & { id: number };
 
 export type DbReply =
   | { id: number; ok: true; value: unknown }
@@ -21,8 +19,6 @@ export class DbFailure extends Error {
     super(message);
   }
 }
-
-const WRITES = new Set(['createUser', 'storeMessage', 'markDelivered']);
 
 export interface StoreOptions {
   /** Extra pragmas, e.g. "max_page_count = 50" in a test that wants SQLITE_FULL. */
@@ -60,6 +56,12 @@ export class Store {
       );
       CREATE INDEX IF NOT EXISTS messages_pending ON messages (recipient, id) WHERE delivered = 0;
       CREATE INDEX IF NOT EXISTS messages_pair ON messages (pair, id);
+      CREATE TABLE IF NOT EXISTS send_keys (
+        sender TEXT NOT NULL,
+        key TEXT NOT NULL,
+        msg_id INTEGER NOT NULL,
+        PRIMARY KEY (sender, key)
+      ) WITHOUT ROWID;
     `);
     for (const p of options.pragmas ?? []) this.db.pragma(p);
     this.stmts = prepare(this.db);
@@ -67,16 +69,15 @@ export class Store {
     this.lastTs = last ?? 0;
   }
 
-
   /** Runs a batch in one transaction and returns one reply per request. */
   execute(batch: DbRequest[]): DbReply[] {
     const replies: DbReply[] = [];
-    const writes = batch.some((r) => WRITES.has(r.op));
+    const writes = batch.some((r) => isWrite(r.op));
     if (writes) this.db.exec('BEGIN IMMEDIATE');
     let fullSeen = false;
     for (const req of batch) {
       try {
-        replies.push({ id: req.id, ok: true, value: this.run(req.op, req.args) });
+        replies.push({ id: req.id, ok: true, value: this.run(req) });
       } catch (err) {
         const failure = toFailure(err);
         if (failure.code === 'storage_full') fullSeen = true;
@@ -95,7 +96,7 @@ export class Store {
     if (!commitFailure) return replies;
     // Nothing of this batch reached the disk: no write may be acknowledged.
     return replies.map((r, i) =>
-      r.ok && WRITES.has(batch[i]!.op) ? { id: r.id, ok: false, code: commitFailure.code, message: commitFailure.message } : r,
+      r.ok && isWrite(batch[i]!.op) ? { id: r.id, ok: false, code: commitFailure.code, message: commitFailure.message } : r,
     );
   }
 
@@ -104,10 +105,10 @@ export class Store {
     this.db.close();
   }
 
-  private run(op: string, args: unknown[]): unknown {
-    switch (op) {
+  private run(call: DbCall): unknown {
+    switch (call.op) {
       case 'createUser': {
-        const [user, hash] = args as [string, string];
+        const [user, hash] = call.args;
         try {
           this.stmts.insertUser.run(user, hash, Date.now());
         } catch (err) {
@@ -119,38 +120,43 @@ export class Store {
         return null;
       }
       case 'passwordHash':
-        return (this.stmts.userHash.get(args[0]) as string | undefined) ?? null;
+        return (this.stmts.userHash.get(call.args[0]) as string | undefined) ?? null;
       case 'userExists':
-        return this.stmts.userHash.get(args[0]) !== undefined;
-      case 'storeMessage': {
-        const [from, to, text] = args as [string, string, string];
-        if (this.stmts.userHash.get(to) === undefined) throw new DbFailure('no_such_user', `no user "${to}"`);
-        const ts = (this.lastTs = Math.max(Date.now(), this.lastTs));
-        const info = this.stmts.insertMessage.run(from, to, pairKey(from, to), text, ts);
-        return { msgId: Number(info.lastInsertRowid), ts };
-      }
+        return this.stmts.userHash.get(call.args[0]) !== undefined;
+      case 'storeMessage':
+        return this.storeMessage(...call.args);
       case 'pending':
-        return this.stmts.pending.all(args[0], args[1]) as StoredMessage[];
+        return this.stmts.pending.all(call.args[0], call.args[1]) as StoredMessage[];
       case 'markDelivered':
-        for (const id of args[0] as number[]) this.stmts.markDelivered.run(id);
+        for (const id of call.args[0]) this.stmts.markDelivered.run(id);
         return null;
       case 'history': {
-        const [a, b, before, limit] = args as [string, string, number | null, number];
+        const [a, b, before, limit] = call.args;
         if (this.stmts.userHash.get(b) === undefined) throw new DbFailure('no_such_user', `no user "${b}"`);
         return this.stmts.history.all(pairKey(a, b), before ?? Number.MAX_SAFE_INTEGER, limit) as StoredMessage[];
       }
-      default:
-        throw new DbFailure('unavailable', `unknown database op "${op}"`);
     }
   }
-}
 
+  /** Inside the batch's transaction: the message and its key commit together or not at all. */
+  private storeMessage(from: string, to: string, text: string, key: string | null): StoreResult {
+    if (key !== null) {
+      const seen = this.stmts.sentWithKey.get(from, key) as { msgId: number; ts: number } | undefined;
+      if (seen) return { msgId: seen.msgId, ts: seen.ts, first: false };
+    }
+    if (this.stmts.userHash.get(to) === undefined) throw new DbFailure('no_such_user', `no user "${to}"`);
+    const ts = (this.lastTs = Math.max(Date.now(), this.lastTs));
+    const msgId = Number(this.stmts.insertMessage.run(from, to, pairKey(from, to), text, ts).lastInsertRowid);
+    if (key !== null) this.stmts.insertKey.run(from, key, msgId);
+    return { msgId, ts, first: true };
+  }
+}
 
 type Statements = ReturnType<typeof prepare>;
 
 function prepare(db: Database.Database) {
   const columns = 'id AS msgId, sender AS "from", recipient AS "to", text, ts';
-return {
+  return {
     insertUser: db.prepare('INSERT INTO users (name, hash, created) VALUES (?, ?, ?)'),
     userHash: db.prepare('SELECT hash FROM users WHERE name = ?').pluck(),
     insertMessage: db.prepare(
@@ -164,6 +170,10 @@ return {
     history: db.prepare(
       `SELECT ${columns} FROM messages WHERE pair = ? AND id < ? ORDER BY id DESC LIMIT ?`,
     ),
+    sentWithKey: db.prepare(
+      'SELECT m.id AS msgId, m.ts AS ts FROM send_keys k JOIN messages m ON m.id = k.msg_id WHERE k.sender = ? AND k.key = ?',
+    ),
+    insertKey: db.prepare('INSERT OR REPLACE INTO send_keys (sender, key, msg_id) VALUES (?, ?, ?)'), // a key whose message was deleted is reused
   };
 }
 

@@ -16,6 +16,11 @@ export interface LoadOptions {
   durationS: number;
   /** Fraction of sends that are room SAYs; the rest are direct messages. */
   sayRatio?: number;
+  /**
+   * Fraction of operations that are not messages: WHO, HISTORY, PING, and JOIN/LEAVE of a side
+   * room, in equal parts (default 0: messages only).
+   */
+  otherRatio?: number;
   /** User names are `${prefix}${i}`; accounts are reused across runs. */
   prefix?: string;
   connectConcurrency?: number;
@@ -38,6 +43,8 @@ export interface LoadResult {
   sent: number;
   /** Sends the server acknowledged. */
   acked: number;
+  /** Other requests (otherRatio), all answered OK unless counted in errors. */
+  others: number;
   delivered: number;
   /** Deliveries expected from the acknowledged sends (room members online + DM recipients). */
   expected: number;
@@ -64,12 +71,21 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let sent = 0;
   let acked = 0;
   let expected = 0;
+  let ops = 0;
+  let others = 0;
+  const inSideRoom = new Set<number>();
   let phase: LoadProgress['phase'] = 'connecting';
   const live: number[] = []; // indexes of connected clients, once sending starts
   const started = performance.now();
   const progress = () =>
     o.onProgress?.({ phase, connected: clients.filter(Boolean).length, sent, delivered, elapsedS: (performance.now() - started) / 1000 });
   const ticker = setInterval(progress, 500);
+  // The server closes connections that send nothing for 5 minutes (--idle-timeout); with scrypt at
+  // full cost, 2,000 logins take longer than that, and at low rates a client may send nothing for
+  // as long. Keep every connected client alive with a PING a minute.
+  const keepalive = setInterval(() => {
+    for (const c of clients) if (c) void c.request(Req.PING, {}, 30_000).catch(() => {});
+  }, 60_000);
 
   const onPush = (frame: Frame) => {
     if (frame.type === Srv.ROOM || frame.type === Srv.MESSAGE) {
@@ -121,20 +137,42 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   live.push(...clients.map((c, i) => (c ? i : -1)).filter((i) => i >= 0));
   const sendStart = performance.now();
   const outstanding = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    outstanding.add(p);
+    void p.finally(() => outstanding.delete(p));
+  };
+  const otherOne = (i: number, c: WizzClient) => {
+    const kind = Math.floor(Math.random() * 4);
+    const peer = `${prefix}${live[Math.floor(Math.random() * live.length)]!}`;
+    const side = `#side-${i % 50}`;
+    const [type, body] =
+      kind === 0 ? [Req.WHO, {}] : kind === 1 ? [Req.HISTORY, { with: peer, limit: 20 }] : kind === 2 ? [Req.PING, {}] : [inSideRoom.has(i) ? Req.LEAVE : Req.JOIN, { room: side }];
+    if (kind === 3 && !inSideRoom.delete(i)) inSideRoom.add(i); // replies come in request order
+    track(
+      c.request(type, body, 30_000).then(
+        (reply) => (reply.type === Srv.OK ? others++ : fail(String(reply.body.code))),
+        () => fail('timeout'),
+      ),
+    );
+  };
   const sendOne = () => {
     if (live.length < 2) return;
+    ops++;
     const i = live[Math.floor(Math.random() * live.length)]!;
     const c = clients[i];
     if (!c) return;
+    if (Math.random() < (o.otherRatio ?? 0)) {
+      otherOne(i, c);
+      return;
+    }
     const text = `${MARK}${performance.now()}${MARK} load`;
     const say = Math.random() < sayRatio;
     let to = i;
     while (!say && to === i) to = live[Math.floor(Math.random() * live.length)]!;
     const fanOut = say ? (roomSize.get(roomOf(i)) ?? 1) - 1 : 1;
     sent++;
-    const p = c
-      .request(say ? Req.SAY : Req.SEND, say ? { room: roomOf(i), text } : { to: `${prefix}${to}`, text }, 30_000)
-      .then(
+    track(
+      c.request(say ? Req.SAY : Req.SEND, say ? { room: roomOf(i), text } : { to: `${prefix}${to}`, text }, 30_000).then(
         (reply) => {
           if (reply.type === Srv.OK) {
             acked++;
@@ -142,9 +180,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           } else fail(String(reply.body.code));
         },
         () => fail('timeout'),
-      )
-      .finally(() => outstanding.delete(p));
-    outstanding.add(p);
+      ),
+    );
   };
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
@@ -156,7 +193,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       }
       // Catch up after a late tick, but by at most 20 ms worth of sends: a generator that cannot
       // keep up reports the lower rate it achieved instead of stalling in a burst.
-      const due = Math.min(Math.floor(elapsed * o.rate) - sent, Math.ceil(o.rate / 50));
+      const due = Math.min(Math.floor(elapsed * o.rate) - ops, Math.ceil(o.rate / 50));
       for (let k = 0; k < due; k++) sendOne();
     }, 5);
   });
@@ -170,6 +207,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   }
   phase = 'draining';
   clearInterval(ticker);
+  clearInterval(keepalive);
   progress();
   await Promise.all(clients.map((c) => c?.close()));
   const durationS = (sendEnd - sendStart) / 1000;
@@ -177,6 +215,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     connected,
     sent,
     acked,
+    others,
     delivered,
     expected,
     durationS,

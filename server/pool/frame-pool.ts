@@ -33,21 +33,48 @@ export class PooledFrame {
   }
 
   release(): void {
-    if (--this.refs === 0 && this.slab) this.pool.unref(this.slab);
+    if (--this.refs !== 0) return;
+    this.pool.frameGone(this.bytes.length);
+    if (this.slab) this.pool.unref(this.slab);
+  }
+
+  /** A copy of the bytes that pins no slab: for a frame that will wait in a slow reader's queue. */
+  copy(): Buffer {
+    return Buffer.from(this.bytes);
   }
 }
 
 export interface PoolStats {
+  /** Frames encoded since the start. */
   frames: number;
   slabsAllocated: number;
   slabsReused: number;
   oversize: number;
+  /** Frames encoded and not yet released by every holder: 0 when nothing is queued or being written. */
+  liveFrames: number;
+  /** Bytes of those frames. */
+  liveBytes: number;
+  /** Retired slabs still held by a frame (each pins SLAB_BYTES): 0 when nothing is waiting. */
+  slabsPinned: number;
 }
 
 export class FramePool {
   private current: Slab;
   private readonly free: Slab[] = [];
-  readonly stats: PoolStats = { frames: 0, slabsAllocated: 0, slabsReused: 0, oversize: 0 };
+  private readonly counters: PoolStats = {
+    frames: 0,
+    slabsAllocated: 0,
+    slabsReused: 0,
+    oversize: 0,
+    liveFrames: 0,
+    liveBytes: 0,
+    slabsPinned: 0,
+  };
+
+  /** A snapshot of the counters (the reactor reports it to the primary on request). */
+  get stats(): Readonly<PoolStats> {
+    return { ...this.counters };
+  }
 
   constructor(private readonly maxFreeSlabs = 32) {
     this.current = this.newSlab();
@@ -56,7 +83,6 @@ export class FramePool {
   /** Encodes `type` + JSON(body) once. Throws FrameError if the frame exceeds the protocol limit. */
   encode(type: number, body: object): PooledFrame {
     const json = JSON.stringify(body);
-    this.stats.frames++;
     const worst = HEADER_BYTES + 1 + json.length * 3; // UTF-8 needs at most 3 bytes per UTF-16 unit
     if (worst > SLAB_BYTES) return this.encodeOversize(type, json);
     if (SLAB_BYTES - this.current.used < worst) this.rotate();
@@ -67,7 +93,7 @@ export class FramePool {
     slab.buf.writeUInt32BE(1 + written, start);
     slab.buf[start + HEADER_BYTES] = type;
     slab.used = start + HEADER_BYTES + 1 + written;
-    return new PooledFrame(this, slab, slab.buf.subarray(start, slab.used));
+    return this.born(new PooledFrame(this, slab, slab.buf.subarray(start, slab.used)));
   }
 
   /** Bytes a body would take on the wire, for callers that must stay under the frame limit. */
@@ -76,18 +102,33 @@ export class FramePool {
   }
 
   unref(slab: Slab): void {
-    if (--slab.refs === 0 && slab.retired) this.recycle(slab);
+    if (--slab.refs === 0 && slab.retired) {
+      this.counters.slabsPinned--;
+      this.recycle(slab);
+    }
+  }
+
+  frameGone(bytes: number): void {
+    this.counters.liveFrames--;
+    this.counters.liveBytes -= bytes;
+  }
+
+  private born(frame: PooledFrame): PooledFrame {
+    this.counters.frames++;
+    this.counters.liveFrames++;
+    this.counters.liveBytes += frame.length;
+    return frame;
   }
 
   private encodeOversize(type: number, json: string): PooledFrame {
-    this.stats.oversize++;
+    this.counters.oversize++;
     const body = Buffer.from(json, 'utf8');
     checkLength(1 + body.length);
     const out = Buffer.allocUnsafe(HEADER_BYTES + 1 + body.length);
     out.writeUInt32BE(1 + body.length, 0);
     out[HEADER_BYTES] = type;
     body.copy(out, HEADER_BYTES + 1);
-    return new PooledFrame(this, null, out);
+    return this.born(new PooledFrame(this, null, out));
   }
 
   private rotate(): void {
@@ -96,9 +137,10 @@ export class FramePool {
     this.current = this.free.pop() ?? this.newSlab();
     if (this.current !== undefined && this.current.used === 0 && this.current.retired) {
       this.current.retired = false;
-      this.stats.slabsReused++;
+      this.counters.slabsReused++;
     }
     if (old.refs === 0) this.recycle(old);
+    else this.counters.slabsPinned++;
   }
 
   private recycle(slab: Slab): void {
@@ -108,7 +150,7 @@ export class FramePool {
   }
 
   private newSlab(): Slab {
-    this.stats.slabsAllocated++;
+    this.counters.slabsAllocated++;
     return new Slab(Buffer.allocUnsafeSlow(SLAB_BYTES));
   }
 }

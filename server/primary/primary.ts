@@ -1,53 +1,116 @@
 // The primary process: opens the database actor, forks one reactor per core (cluster: the primary
 // accepts and hands connections round-robin, since Node 20 has no reusePort), runs the
-// switchboard between them, and coordinates shutdown.
+// switchboard between them, keeps the cluster-wide connection count, and coordinates start-up
+// failures, reactor restarts and shutdown.
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config.ts';
 import { DbActor } from '../db/actor-client.ts';
 import { Switchboard } from './switchboard.ts';
 import { isControl, primaryTransport, type Control } from '../router/ipc.ts';
+import { describeFileLimit, raiseFileLimit } from '../limits/fd-limit.ts';
+import { RestartBackoff } from './backoff.ts';
+import { LoopDelay, type ReactorStats } from './stats.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
+/** Signals closer together than this are one press of Ctrl-C (npm and the terminal both send it). */
+const SAME_PRESS_MS = 1_000;
 
 export async function runPrimary(config: Config): Promise<void> {
   const log = (line: string) => console.log(line);
-  const actor = new DbActor({ file: config.db, log });
+  log(describeFileLimit(raiseFileLimit(), config.maxConnections));
+  const actor = new DbActor({ file: config.db, log, maxPending: config.dbQueue });
   try {
     await actor.start();
   } catch (err) {
     console.error(`wizz: cannot open the database at ${config.db}: ${(err as Error).message}`);
     process.exit(1);
   }
-  const switchboard = new Switchboard(actor);
+  const switchboard = new Switchboard(actor, { maxRoomMembers: config.maxRoomMembers });
   const workers = new Set<Worker>();
+  const connections = new Map<number, number>(); // worker id → connections it holds
+  const backoff = new RestartBackoff();
   let shuttingDown = false;
   let listening = 0;
-  let announced = false;
+  let serving = false;
+
+  let countsScheduled = false;
+  const shareCounts = () => {
+    if (countsScheduled) return;
+    countsScheduled = true;
+    setImmediate(() => {
+      countsScheduled = false;
+      let total = 0;
+      for (const n of connections.values()) total += n;
+      for (const w of workers) {
+        if (w.isConnected()) w.send({ ctl: 'others', count: total - (connections.get(w.id) ?? 0) } satisfies Control);
+      }
+    });
+  };
 
   const fork = () => {
     const worker = cluster.fork();
+    const startedAt = Date.now();
+    let workerListening = false;
     workers.add(worker);
     switchboard.attach(worker.id, primaryTransport(worker));
     worker.on('message', (msg) => {
-      if (!isControl(msg) || msg.ctl !== 'listening') return;
-      listening++;
-      if (!announced && listening >= config.reactors) {
-        announced = true;
-        log(`wizz listening on ${config.host}:${msg.port} (${config.reactors} reactor${config.reactors > 1 ? 's' : ''}, database ${config.db})`);
+      if (!isControl(msg)) return;
+      if (msg.ctl === 'connections') {
+        connections.set(worker.id, msg.count);
+        shareCounts();
+      } else if (msg.ctl === 'listen_failed') {
+        if (!serving) void fail(`wizz: cannot listen: ${msg.message}`);
+        else log(`reactor ${worker.id} cannot listen: ${msg.message}`);
+      } else if (msg.ctl === 'sampled') {
+        samples.get(msg.seq)?.(msg.stats);
+      } else if (msg.ctl === 'listening') {
+        workerListening = true;
+        listening++;
+        shareCounts();
+        if (!serving && !shuttingDown && listening >= config.reactors) {
+          serving = true;
+          log(`wizz listening on ${config.host}:${msg.port} (${config.reactors} reactor${config.reactors > 1 ? 's' : ''}, database ${config.db})`);
+        }
       }
     });
     worker.on('exit', (code, signal) => {
       workers.delete(worker);
+      connections.delete(worker.id);
       switchboard.detach(worker.id);
+      shareCounts();
       if (shuttingDown) return;
-      log(`reactor ${worker.id} exited (${signal ?? code}); starting another`);
-      fork();
+      if (!serving) {
+        // Never served: a configuration or environment problem that a restart would only repeat.
+        void fail(`wizz: a reactor stopped before the server was listening (${signal ?? `exit code ${code}`})`);
+        return;
+      }
+      if (workerListening) listening--;
+      const delay = backoff.next(Date.now() - startedAt);
+      log(`reactor ${worker.id} exited (${signal ?? code}); starting another${delay > 0 ? ` in ${delay} ms` : ''}`);
+      setTimeout(() => {
+        if (!shuttingDown) fork();
+      }, delay);
     });
   };
 
+  let failing = false;
+  /** Start-up failed: say why once, stop the reactors and the database, exit non-zero. */
+  const fail = async (message: string) => {
+    if (failing) return;
+    failing = shuttingDown = true;
+    console.error(message);
+    for (const w of workers) w.process.kill('SIGKILL');
+    await actor.close();
+    process.exit(1);
+  };
+
+  let lastSignalAt = 0;
   const shutdown = async (signal: string) => {
+    const now = Date.now();
+    const samePress = now - lastSignalAt < SAME_PRESS_MS;
+    lastSignalAt = now;
     if (shuttingDown) {
-      log(`${signal} again: still shutting down, the database flush is not interrupted`);
+      if (!samePress && !failing) log(`${signal} again: still shutting down, the database flush is not interrupted`);
       return;
     }
     shuttingDown = true;
@@ -63,6 +126,30 @@ export async function runPrimary(config: Config): Promise<void> {
     log('database flushed and closed; bye');
     process.exit(0);
   };
+  // Sampling for a supervisor that forked us with an IPC channel (the soak script).
+  const samples = new Map<number, (stats: ReactorStats) => void>();
+  if (process.send) {
+    const loop = new LoopDelay();
+    process.on('message', (msg) => {
+      if (!isControl(msg) || msg.ctl !== 'sample') return;
+      const reactors: ReactorStats[] = [];
+      const asked = [...workers].filter((w) => w.isConnected());
+      const answer = () => {
+        samples.delete(msg.seq);
+        clearTimeout(timer);
+        const primary = { ...loop.sample(), dbPending: actor.pendingCount, online: switchboard.hub.onlineCount };
+        if (process.connected) process.send!({ ctl: 'server_sampled', seq: msg.seq, stats: { primary, reactors } } satisfies Control);
+      };
+      const timer = setTimeout(answer, 500); // a reactor too busy to answer shows up as missing
+      samples.set(msg.seq, (stats) => {
+        reactors.push(stats);
+        if (reactors.length === asked.length) answer();
+      });
+      for (const w of asked) w.send({ ctl: 'sample', seq: msg.seq } satisfies Control);
+      if (asked.length === 0) answer();
+    });
+    process.on('disconnect', () => void shutdown('disconnect'));
+  }
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 

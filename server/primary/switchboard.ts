@@ -3,22 +3,34 @@
 // emits for a reactor travel down that reactor's link, batched per loop iteration.
 import { Hub } from '../router/hub.ts';
 import { Batcher, LinkError, type DownMsg, type Transport, type UpMsg } from '../router/link.ts';
-import type { StoredMessage } from '../router/router.ts';
+import { applyHubPost, serveHub } from '../router/ops.ts';
+import { DownFlow } from '../router/down-flow.ts';
+import { dbCallFrom, type DbCall } from '../db/ops.ts';
 
 export interface DbCaller {
-  call(op: string, args: unknown[]): Promise<unknown>;
+  send(call: DbCall): Promise<unknown>;
 }
 
 export class Switchboard {
   readonly hub: Hub;
   private readonly links = new Map<number, Batcher<DownMsg>>();
+  private readonly downFlow = new DownFlow();
 
-  constructor(private readonly db: DbCaller) {
-    this.hub = new Hub((reactor, ev) => this.links.get(reactor)?.push({ k: 'ev', ev }));
+  constructor(
+    private readonly db: DbCaller,
+    options: { maxRoomMembers?: number } = {},
+  ) {
+    this.hub = new Hub((reactor, ev) => this.links.get(reactor)?.push({ k: 'ev', ev }), options.maxRoomMembers);
   }
 
   attach(reactor: number, transport: Transport<DownMsg, UpMsg>): void {
-    this.links.set(reactor, new Batcher((batch) => transport.send(batch)));
+    this.links.set(
+      reactor,
+      new Batcher((batch) => {
+        this.downFlow.sent(reactor, batch.length);
+        transport.send(batch);
+      }),
+    );
     transport.onReceive((batch) => {
       for (const msg of batch) this.handle(reactor, msg);
     });
@@ -27,6 +39,7 @@ export class Switchboard {
   /** The reactor is gone (exited or crashed): its users are offline, its memberships dropped. */
   detach(reactor: number): void {
     this.links.delete(reactor);
+    this.downFlow.forget(reactor);
     this.hub.reactorGone(reactor);
   }
 
@@ -35,8 +48,13 @@ export class Switchboard {
   }
 
   private handle(reactor: number, msg: UpMsg): void {
+    if (msg.k === 'ack') {
+      this.downFlow.acked(reactor, msg.n);
+      return;
+    }
     if (msg.to === 'db') {
-      const result = this.db.call(msg.op, msg.args);
+      const call = dbCallFrom(msg.op, msg.args);
+      const result = call ? this.db.send(call) : Promise.reject(new LinkError('unavailable', `unknown database op "${msg.op}"`));
       if (msg.k === 'post') {
         result.catch(() => {}); // e.g. markDelivered while the actor restarts: the next LOGIN resends
         return;
@@ -56,38 +74,21 @@ export class Switchboard {
       return;
     }
     try {
-      const value = this.hubCall(reactor, msg.op, msg.args);
-      if (msg.k === 'req') this.reply(reactor, { k: 'res', id: msg.id, ok: true, value: value ?? null });
+      if (msg.k === 'post') {
+        applyHubPost(this.hub, reactor, msg.call);
+        return;
+      }
+      if (msg.call.op === 'sync') {
+        // Answered once no reactor is far behind on what we sent it: backpressure on the senders.
+        const id = msg.id;
+        this.downFlow.whenClear(() => this.reply(reactor, { k: 'res', id, ok: true, value: null }));
+        return;
+      }
+      const value = serveHub(this.hub, reactor, msg.call);
+      this.reply(reactor, { k: 'res', id: msg.id, ok: true, value: value ?? null });
     } catch (err) {
       const e = err instanceof LinkError ? err : new LinkError('unavailable', (err as Error).message);
       if (msg.k === 'req') this.reply(reactor, { k: 'res', id: msg.id, ok: false, code: e.code, message: e.message });
-    }
-  }
-
-  private hubCall(reactor: number, op: string, a: unknown[]): unknown {
-    const hub = this.hub;
-    switch (op) {
-      case 'claim':
-        return hub.claim(a[0] as string, reactor, a[1] as number);
-      case 'release':
-        return hub.release(a[0] as string, reactor, a[1] as number);
-      case 'deliver':
-        return hub.deliver(a[0] as StoredMessage);
-      case 'wizz':
-        return hub.wizz(a[0] as string, a[1] as string, a[2] as number);
-      case 'join': {
-        const result = hub.join(a[0] as string, a[1] as string, reactor, a[2] as number);
-        if (!result) throw new LinkError('session_replaced', 'this session was replaced by a newer login');
-        return result;
-      }
-      case 'leave':
-        return hub.leave(a[0] as string, a[1] as string, reactor, a[2] as number);
-      case 'say':
-        return hub.say(a[0] as string, a[1] as string, a[2] as string, a[3] as number);
-      case 'who':
-        return hub.who((a[0] as string | null) ?? undefined, a[1] as number);
-      default:
-        throw new LinkError('unavailable', `unknown router op "${op}"`);
     }
   }
 }

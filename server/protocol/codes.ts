@@ -46,7 +46,9 @@ export type ErrorCode =
   | 'server_full'
   | 'slow_consumer'
   | 'unavailable'
-  | 'storage_full';
+  | 'storage_full'
+  | 'limit_reached'
+  | 'timeout';
 
 /** Codes after which the server closes the connection. */
 export const CLOSING_CODES: ReadonlySet<ErrorCode> = new Set([
@@ -54,6 +56,7 @@ export const CLOSING_CODES: ReadonlySet<ErrorCode> = new Set([
   'session_replaced',
   'server_full',
   'slow_consumer',
+  'timeout',
 ]);
 
 /** A failure a handler reports to the client; anything else thrown is a bug. */

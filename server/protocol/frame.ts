@@ -67,33 +67,71 @@ export class FrameDecoder {
   private body: Uint8Array | null = null;
   private bodyFilled = 0;
   private failed: FrameError | null = null;
+  /** Bytes of a chunk left undecoded because the consumer asked to stop (a copy: see decode()). */
+  private rest: Uint8Array | null = null;
 
-  /** Bytes received but not yet part of a complete frame. */
+  /** Bytes received but not yet part of a complete frame (including bytes held after a stop). */
   get pending(): number {
-    return this.body ? HEADER_BYTES + this.bodyFilled : this.headerFilled;
+    return (this.body ? HEADER_BYTES + this.bodyFilled : this.headerFilled) + (this.rest?.length ?? 0);
+  }
+
+  /** True when decode() stopped early and resume() has bytes to go on with. */
+  get stopped(): boolean {
+    return this.rest !== null;
   }
 
   push(chunk: Uint8Array): Frame[] {
     const frames: Frame[] = [];
-    this.decode(chunk, (frame) => frames.push(frame));
+    this.decode(chunk, (frame) => {
+      frames.push(frame);
+    });
     return frames;
   }
 
   /**
    * Like push(), but hands each frame to `onFrame` as soon as it is complete, so the frames
    * before a bad one in the same chunk are not lost when the bad one throws.
+   *
+   * When `onFrame` returns false the decoder stops right after that frame: the rest of the chunk
+   * is copied (at most one chunk) and decoded by resume(), so a consumer can stop parsing at its
+   * limit instead of queueing everything a large read brought. A chunk pushed while stopped is
+   * appended to the held bytes.
    */
-  decode(chunk: Uint8Array, onFrame: (frame: Frame) => void): void {
+  decode(chunk: Uint8Array, onFrame: (frame: Frame) => unknown): void {
     if (this.failed) throw this.failed;
+    if (this.rest) {
+      const joined = new Uint8Array(this.rest.length + chunk.length);
+      joined.set(this.rest);
+      joined.set(chunk, this.rest.length);
+      this.rest = joined;
+      return;
+    }
+    this.run(chunk, onFrame);
+  }
+
+  /** Goes on decoding the bytes held by a stop; returns whether it ran to the end of them. */
+  resume(onFrame: (frame: Frame) => unknown): boolean {
+    if (this.failed) throw this.failed;
+    const rest = this.rest;
+    if (!rest) return true;
+    this.rest = null;
+    this.run(rest, onFrame, true);
+    return this.rest === null;
+  }
+
+  /** `owned`: the chunk is our own copy, so what is left of it can be kept without copying again. */
+  private run(chunk: Uint8Array, onFrame: (frame: Frame) => unknown, owned = false): void {
     try {
-      this.consume(chunk, onFrame);
+      const stoppedAt = this.consume(chunk, onFrame);
+      if (stoppedAt < chunk.length) this.rest = owned ? chunk.subarray(stoppedAt) : new Uint8Array(chunk.subarray(stoppedAt));
     } catch (err) {
       if (err instanceof FrameError) this.failed = err;
       throw err;
     }
   }
 
-  private consume(chunk: Uint8Array, onFrame: (frame: Frame) => void): void {
+  /** Decodes from the start of `chunk`; returns the offset where it stopped (chunk.length at the end). */
+  private consume(chunk: Uint8Array, onFrame: (frame: Frame) => unknown): number {
     let offset = 0;
     while (offset < chunk.length) {
       if (this.body) {
@@ -106,7 +144,7 @@ export class FrameDecoder {
           const body = this.body;
           this.body = null;
           this.bodyFilled = 0;
-          onFrame(parsePayload(body));
+          if (onFrame(parsePayload(body)) === false) return offset;
         }
         continue;
       }
@@ -115,7 +153,7 @@ export class FrameDecoder {
         const start = offset + HEADER_BYTES;
         if (chunk.length - start >= length) {
           offset = start + length;
-          onFrame(parsePayload(chunk.subarray(start, offset)));
+          if (onFrame(parsePayload(chunk.subarray(start, offset))) === false) return offset;
         } else {
           this.startBody(length);
           offset = start;
@@ -132,6 +170,7 @@ export class FrameDecoder {
         this.startBody(readLength(this.header, 0));
       }
     }
+    return offset;
   }
 
   private startBody(length: number): void {

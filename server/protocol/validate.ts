@@ -31,10 +31,16 @@ function bad(message: string): never {
   throw new WizzError('bad_request', message);
 }
 
-/** The request id, or undefined when it is missing or not a string/number. */
+/** A string id longer than this is refused: every reply echoes the id, and must fit in a frame. */
+export const ID_MAX = 128;
+
+/**
+ * The request id, or undefined when it is missing, not a string/number, or a string longer than
+ * ID_MAX UTF-16 units (such a request gets bad_request without `re`).
+ */
 export function requestId(body: Record<string, unknown>): RequestId | undefined {
   const id = body.id;
-  if (typeof id === 'string') return id;
+  if (typeof id === 'string') return id.length <= ID_MAX ? id : undefined;
   if (typeof id === 'number' && Number.isFinite(id)) return id;
   return undefined;
 }
@@ -69,6 +75,17 @@ export function text(body: Record<string, unknown>): string {
 export function room(body: Record<string, unknown>): string {
   const v = str(body, 'room');
   if (!ROOM_RE.test(v)) bad('field "room" must match ^#[a-z0-9_-]{1,32}$');
+  return v;
+}
+
+export const KEY_MAX = 64;
+
+/** SEND's optional idempotency key: a string of 1–64 characters, or null when absent. */
+export function idempotencyKey(body: Record<string, unknown>): string | null {
+  if (body.key === undefined) return null;
+  const v = str(body, 'key');
+  const n = codePoints(v);
+  if (n < 1 || n > KEY_MAX) bad(`field "key" must be 1–${KEY_MAX} characters`);
   return v;
 }
 

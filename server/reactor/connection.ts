@@ -1,5 +1,6 @@
-// One client socket: inbound reassembly, a bounded outbound queue flushed once per loop
-// iteration (cork → writes → uncork = one writev), and the slow-consumer cut-off.
+// One client socket: inbound reassembly that stops at the inbound limit, a bounded outbound queue
+// flushed once per loop iteration (cork → writes → uncork = one writev), write confirmations for
+// frames whose delivery must be recorded, and the slow-consumer cut-off.
 import type net from 'node:net';
 import { FrameDecoder, FrameError, type Frame } from '../protocol/frame.ts';
 import { Srv, type ErrorCode } from '../protocol/codes.ts';
@@ -8,13 +9,15 @@ import type { FramePool, PooledFrame } from '../pool/frame-pool.ts';
 export interface ConnectionLimits {
   /** Bytes the kernel would not take (left in the socket's userland buffer) before the client counts as slow. */
   maxOutboundBytes: number;
-  /** Frames received but not yet handled before we stop reading from the socket. */
+  /** Frames received but not yet handled; at this many the connection stops decoding and reading. */
   maxInboundFrames: number;
 }
 
 export interface ConnectionEvents {
   onFrame(frame: Frame): void;
   onBadFrame(err: FrameError): void;
+  /** Handling a frame failed with a bug; the connection is destroyed right after. */
+  onError(err: unknown): void;
   onClose(): void;
 }
 
@@ -38,16 +41,23 @@ export class Flusher {
   }
 }
 
+interface Queued {
+  frame: PooledFrame;
+  /** Called once the bytes were written to the socket (never when the write failed or was dropped). */
+  onWritten?: () => void;
+}
+
 const BURST_FACTOR = 4;
 const GRACE_MS = 1_000; // time a closing socket gets to deliver its last frames
 
 export class Connection {
   private readonly decoder = new FrameDecoder();
-  private queue: PooledFrame[] = [];
+  private queue: Queued[] = [];
   private queuedBytes = 0;
   private closing = false;
   private closed = false;
   private paused = false;
+  private writableWaiters: Array<(open: boolean) => void> = [];
   inboundFrames = 0;
 
   constructor(
@@ -67,40 +77,79 @@ export class Connection {
     return !this.closing && !this.closed;
   }
 
-  /** Queues a frame built by the pool; the connection takes its own reference. */
-  sendFrame(frame: PooledFrame): void {
+  /** Outbound bytes not yet taken by the kernel: our queue plus the socket's userland buffer. */
+  get outboundBytes(): number {
+    return this.queuedBytes + this.socket.writableLength;
+  }
+
+  /**
+   * Queues a frame built by the pool; the connection takes its own reference. `onWritten` runs
+   * once the frame's bytes were written to the socket — use it to record a delivery.
+   */
+  sendFrame(frame: PooledFrame, onWritten?: () => void): void {
     if (!this.isOpen) return;
     // A burst within one loop iteration may exceed the bound (the kernel usually takes it at the
     // flush); only a burst far beyond it is refused before the kernel has had its say.
-    if (this.socket.writableLength + this.queuedBytes + frame.length > BURST_FACTOR * this.limits.maxOutboundBytes) {
+    if (this.outboundBytes + frame.length > BURST_FACTOR * this.limits.maxOutboundBytes) {
       this.slowConsumer();
       return;
     }
-    this.queue.push(frame.retain());
+    this.queue.push({ frame: frame.retain(), onWritten });
     this.queuedBytes += frame.length;
     this.flusher.mark(this);
   }
 
-  /** Encodes and queues a one-recipient frame. */
-  send(type: number, body: object): void {
+  /** Encodes and queues a one-recipient frame. Throws FrameError if the body does not fit a frame. */
+  send(type: number, body: object, onWritten?: () => void): void {
     if (!this.isOpen) return;
     const frame = this.pool.encode(type, body);
-    this.sendFrame(frame);
+    this.sendFrame(frame, onWritten);
     frame.release();
   }
 
-  /** Sends ERROR and closes after the queued frames (bypasses the outbound bound). */
+  /**
+   * Resolves 'writable' once the outbound bytes are below half the bound, 'closed' if the
+   * connection closes first, 'stalled' if the client took nothing for `stallMs`. Senders of long
+   * streams (the LOGIN backlog) wait on it, so a reader sets the pace and a slow one is never cut
+   * off for what the server chose to send — only one that stops reading altogether.
+   */
+  whenWritable(stallMs: number): Promise<'writable' | 'closed' | 'stalled'> {
+    const below = this.limits.maxOutboundBytes / 2;
+    if (!this.isOpen) return Promise.resolve('closed');
+    if (this.outboundBytes < below) return Promise.resolve('writable');
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (how: 'writable' | 'closed' | 'stalled') => {
+        settled = true;
+        resolve(how);
+      };
+      let timer = setTimeout(() => settle('stalled'), stallMs);
+      const check = (open: boolean) => {
+        if (settled) return;
+        clearTimeout(timer);
+        if (!open || !this.isOpen) settle('closed');
+        else if (this.outboundBytes < below) settle('writable');
+        else {
+          timer = setTimeout(() => settle('stalled'), stallMs); // progress: the clock starts again
+          this.writableWaiters.push(check);
+        }
+      };
+      this.writableWaiters.push(check);
+    });
+  }
+
+  /** Sends ERROR and closes after the queued frames (bypasses the outbound bound). Never throws. */
   closeWithError(code: ErrorCode, message: string, re?: string | number): void {
     if (!this.isOpen) return;
-    const frame = this.pool.encode(Srv.ERROR, re === undefined ? { code, message } : { re, code, message });
     if (code === 'slow_consumer') this.dropQueue(); // what it did not read is lost anyway
-    this.queue.push(frame.retain());
-    this.queuedBytes += frame.length;
-    frame.release();
-    this.closing = true;
-    this.flush();
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), GRACE_MS).unref();
+    try {
+      const frame = this.pool.encode(Srv.ERROR, re === undefined ? { code, message } : { re, code, message });
+      this.queue.push({ frame });
+      this.queuedBytes += frame.length;
+    } catch {
+      // Cannot happen with the server's own messages and capped ids; closing matters more than saying why.
+    }
+    this.end();
   }
 
   /** Ends the socket after its queued frames are written. */
@@ -110,6 +159,15 @@ export class Connection {
     this.flush();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), GRACE_MS).unref();
+    this.wakeWriters();
+  }
+
+  /** Drops everything at once: handling a request hit a bug, so this connection's state is suspect. */
+  destroy(): void {
+    this.closing = true;
+    this.dropQueue();
+    this.socket.destroy();
+    this.wakeWriters();
   }
 
   flush(): void {
@@ -118,19 +176,35 @@ export class Connection {
     this.queue = [];
     this.queuedBytes = 0;
     if (this.closed || this.socket.destroyed) {
-      for (const f of batch) f.release();
+      for (const q of batch) q.frame.release();
       return;
     }
-    this.socket.cork();
-    const last = batch.length - 1;
-    for (let i = 0; i < last; i++) this.socket.write(batch[i]!.bytes);
-    // Writes finish in order, so the last callback frees the whole batch (also on error).
-    this.socket.write(batch[last]!.bytes, () => {
-      for (const f of batch) f.release();
-    });
-    this.socket.uncork();
-    // uncork() wrote what the kernel would take; what is left waits in userland. More than the
-    // bound means the client stopped reading: cut it off before it costs more memory.
+    const done = (err?: Error | null) => {
+      // Node reports a write that was in flight when the socket was destroyed as a success (its
+      // bytes may be only partly in the kernel): only a write that finished on a live socket counts.
+      if (!err && !this.socket.destroyed) for (const q of batch) q.onWritten?.();
+      this.wakeWriters();
+    };
+    if (this.socket.writableLength > 0) {
+      // The kernel did not take what we wrote last time: these bytes will wait. Pooled slices
+      // would pin whole slabs for as long as the client does not read, so write one exact copy
+      // and give the slabs back now; memory held for this client is then exactly what it owes.
+      const copy = Buffer.concat(batch.map((q) => q.frame.bytes));
+      for (const q of batch) q.frame.release();
+      this.socket.write(copy, done);
+    } else {
+      this.socket.cork();
+      const last = batch.length - 1;
+      for (let i = 0; i < last; i++) this.socket.write(batch[i]!.frame.bytes);
+      // Writes finish in order, so the last callback frees the whole batch (also on error).
+      this.socket.write(batch[last]!.frame.bytes, (err) => {
+        for (const q of batch) q.frame.release();
+        done(err);
+      });
+      this.socket.uncork();
+    }
+    // What the kernel would not take waits in userland. More than the bound means the client
+    // stopped reading: cut it off before it costs more memory.
     if (this.socket.writableLength > this.limits.maxOutboundBytes) this.slowConsumer();
   }
 
@@ -141,32 +215,53 @@ export class Connection {
   /** Called by the reactor when it finished handling one inbound frame. */
   frameDone(): void {
     this.inboundFrames--;
-    if (this.paused && this.inboundFrames < this.limits.maxInboundFrames / 2) {
-      this.paused = false;
-      if (!this.closed) this.socket.resume();
-    }
+    if (!this.paused || this.inboundFrames >= this.limits.maxInboundFrames / 2 || !this.isOpen) return;
+    // Decode what the last read left before reading more; it may reach the limit again.
+    if (!this.decodeSafely(() => this.decoder.resume(this.takeFrame))) return;
+    if (this.decoder.stopped) return;
+    this.paused = false;
+    if (!this.closed) this.socket.resume();
   }
 
+  private readonly takeFrame = (frame: Frame): boolean => {
+    this.inboundFrames++;
+    this.events.onFrame(frame);
+    return this.inboundFrames < this.limits.maxInboundFrames;
+  };
+
   private onData(chunk: Buffer): void {
-    if (this.closing || this.closed) return;
-    try {
-      this.decoder.decode(chunk, (frame) => {
-        this.inboundFrames++;
-        this.events.onFrame(frame);
-      });
-    } catch (err) {
-      if (err instanceof FrameError) this.events.onBadFrame(err);
-      else throw err;
-      return;
-    }
-    if (!this.paused && this.inboundFrames >= this.limits.maxInboundFrames) {
+    if (!this.isOpen) return;
+    if (!this.decodeSafely(() => this.decoder.decode(chunk, this.takeFrame))) return;
+    if (!this.paused && this.decoder.stopped) {
       this.paused = true; // backpressure on a client that pipelines faster than we answer
       this.socket.pause();
     }
   }
 
+  /** Runs a decoder step; a bad frame goes to the reactor, any other failure ends only this connection. */
+  private decodeSafely(step: () => unknown): boolean {
+    try {
+      step();
+      return true;
+    } catch (err) {
+      if (err instanceof FrameError) this.events.onBadFrame(err);
+      else {
+        this.events.onError(err);
+        this.destroy();
+      }
+      return false;
+    }
+  }
+
+  private wakeWriters(): void {
+    if (this.writableWaiters.length === 0) return;
+    const waiters = this.writableWaiters;
+    this.writableWaiters = [];
+    for (const w of waiters) w(this.isOpen);
+  }
+
   private dropQueue(): void {
-    for (const f of this.queue) f.release();
+    for (const q of this.queue) q.frame.release();
     this.queue = [];
     this.queuedBytes = 0;
   }
@@ -176,6 +271,7 @@ export class Connection {
     this.closed = true;
     this.closing = true;
     this.dropQueue();
+    this.wakeWriters();
     this.events.onClose();
   }
 }

@@ -8,6 +8,8 @@ import { hashPassword, verifyPassword } from '../db/password.ts';
 import type { Db } from '../db/db.ts';
 import type { Router, StoredMessage } from '../router/router.ts';
 import type { Session } from './session.ts';
+import type { RequestLimiter } from '../limits/request-limiter.ts';
+import type { Policy } from '../limits/policy.ts';
 
 export const LIST_MAX = 1_000; // WHO users, JOIN members
 export const PENDING_MAX = 1_000; // stored messages sent per LOGIN; the rest come at the next one
@@ -17,14 +19,20 @@ export interface HandlerContext {
   readonly router: Router;
   readonly db: Db;
   readonly scryptLogN: number | undefined;
+  readonly limiter: RequestLimiter;
+  readonly policy: Policy;
   /** Records `session` as the local owner of its user (LOGIN) — before the router hears of it. */
   adopt(session: Session, user: string): void;
   /** Undoes adopt() when LOGIN fails after it. */
   disown(session: Session): void;
   joinedLocally(session: Session, room: string): void;
+  /** Sends the LOGIN backlog and the held live messages under flow control; false if the connection closed. */
+  sendBacklog(session: Session, pending: StoredMessage[]): Promise<boolean>;
   leftLocally(session: Session, room: string): void;
-  markDelivered(msgIds: number[]): void;
 }
+
+/** Requests that draw on the user's token bucket (limits/policy.ts); REGISTER has its own. */
+const RATE_LIMITED: Partial<Record<number, string>> = { [Req.SEND]: 'SEND', [Req.SAY]: 'SAY', [Req.JOIN]: 'JOIN' };
 
 type Body = Record<string, unknown>;
 type Reply = Record<string, unknown> | null;
@@ -39,12 +47,15 @@ export class Handlers {
       case Req.PING:
         return {};
       case Req.REGISTER:
+        this.ctx.limiter.spend('REGISTER', `#${s.id}`); // before LOGIN: the connection is the key
         return this.register(body);
       case Req.LOGIN:
         return this.login(s, body, re);
     }
     if (s.state !== 'authed' || s.user === null) throw new WizzError('unauthenticated', 'log in first');
     const me = s.user;
+    const limited = RATE_LIMITED[type];
+    if (limited) this.ctx.limiter.spend(limited, me);
     switch (type) {
       case Req.SEND:
         return this.send(me, body);
@@ -78,8 +89,11 @@ export class Handlers {
     if (s.state !== 'anon') throw new WizzError('bad_request', 'this connection is already logged in');
     const user = v.userName(body, 'user');
     const password = v.password(body);
+    const address = s.conn.socket.remoteAddress ?? '?';
+    this.ctx.limiter.checkLogin(user, address);
     const stored = await this.ctx.db.passwordHash(user);
     if (!(await verifyPassword(password, stored, this.ctx.scryptLogN))) {
+      this.ctx.limiter.loginFailed(user, address);
       throw new WizzError('auth_failed', 'wrong user name or password');
     }
     if (!s.conn.isOpen || s.state !== 'anon') return null;
@@ -93,26 +107,16 @@ export class Handlers {
       throw err;
     }
     s.conn.send(Srv.OK, { re, user, pending: pending.length });
-    const sent = new Set<number>();
-    for (const m of pending) {
-      s.conn.send(Srv.MESSAGE, m);
-      sent.add(m.msgId);
-    }
-    for (const m of s.held) {
-      if (sent.has(m.msgId)) continue; // committed before LOGIN read the backlog: already sent
-      s.conn.send(Srv.MESSAGE, m);
-      sent.add(m.msgId);
-    }
-    s.held = [];
-    s.state = 'authed';
-    if (sent.size > 0) this.ctx.markDelivered([...sent]);
+    // Paced by the reader; each message is marked delivered when written, never when queued.
+    if (await this.ctx.sendBacklog(s, pending)) s.state = 'authed';
     return null;
   }
 
   private async send(me: string, body: Body): Promise<Reply> {
     const to = v.userName(body, 'to');
     const text = v.text(body);
-    const { msgId, ts } = await this.ctx.db.storeMessage(me, to, text);
+    const key = v.idempotencyKey(body);
+    const { msgId, ts } = await this.ctx.db.storeMessage(me, to, text, key);
     this.ctx.router.deliver({ msgId, from: me, to, text, ts });
     return { msgId, ts };
   }
@@ -128,8 +132,11 @@ export class Handlers {
 
   private async join(s: Session, me: string, body: Body): Promise<Reply> {
     const room = v.room(body);
-    const { members } = await this.ctx.router.join(room, me, s.id);
-    this.ctx.joinedLocally(s, room);
+    if (!s.rooms.has(room) && s.rooms.size >= this.ctx.policy.maxRoomsPerUser) {
+      throw new WizzError('limit_reached', `you are in ${s.rooms.size} rooms, the most allowed; leave one first`);
+    }
+    // Local membership is recorded when the router's answer arrives, before any event after it.
+    const { members } = await this.ctx.router.join(room, me, s.id, () => this.ctx.joinedLocally(s, room));
     return { room, members: capList(members, me) };
   }
 

@@ -4,25 +4,42 @@
 import net from 'node:net';
 import { CLOSING_CODES, Srv, WizzError, isRequestType, type ErrorCode } from '../protocol/codes.ts';
 import type { Frame, FrameError } from '../protocol/frame.ts';
-import { requestId } from '../protocol/validate.ts';
-import { FramePool } from '../pool/frame-pool.ts';
+import { ID_MAX, requestId } from '../protocol/validate.ts';
+import { FramePool, type PoolStats } from '../pool/frame-pool.ts';
 import { LinkError } from '../router/link.ts';
-import type { RouteEvent, Router } from '../router/router.ts';
+import type { RouteEvent, Router, StoredMessage } from '../router/router.ts';
 import type { Db } from '../db/db.ts';
 import { Connection, Flusher } from './connection.ts';
 import { Session } from './session.ts';
 import { Handlers, type HandlerContext } from './handlers.ts';
+import { DEFAULT_POLICY, type Policy } from '../limits/policy.ts';
+import { RequestLimiter } from '../limits/request-limiter.ts';
+
+export interface ReactorUsage {
+  connections: number;
+  /** Requests decoded and not yet answered, over all connections (each at most maxInboundFrames). */
+  inboundFrames: number;
+  /** Bytes queued or in socket buffers that the kernel has not taken yet, over all connections. */
+  outboundBytes: number;
+  pool: PoolStats;
+}
+
+/** Live direct messages kept for a session while its LOGIN backlog is being sent. */
+const HELD_MAX = 1_000;
 
 export interface ReactorLimits {
   maxConnections: number;
   maxOutboundBytes: number;
   maxInboundFrames: number;
+  /** A stream the server paces (the LOGIN backlog) ends with slow_consumer after this long without progress (--stall-timeout). */
+  maxStallMs: number;
 }
 
 export const DEFAULT_LIMITS: ReactorLimits = {
   maxConnections: 10_000,
   maxOutboundBytes: 1024 * 1024,
   maxInboundFrames: 64,
+  maxStallMs: 60_000,
 };
 
 export interface ReactorOptions {
@@ -32,6 +49,15 @@ export interface ReactorOptions {
   /** log2 of scrypt's N; lower only in tests. */
   scryptLogN?: number;
   log?: (line: string) => void;
+  /** Login deadline, idle timeout, token buckets, rooms per user (limits/policy.ts). */
+  policy?: Partial<Policy>;
+  /**
+   * Whether one more connection fits, given this reactor's count; by default the reactor's own
+   * maxConnections. The cluster passes a check against the count of all reactors together.
+   */
+  admit?: (local: number) => boolean;
+  /** Told this reactor's connection count whenever it changes (at most once per loop iteration). */
+  onConnectionCount?: (count: number) => void;
 }
 
 export class Reactor implements HandlerContext {
@@ -39,7 +65,13 @@ export class Reactor implements HandlerContext {
   readonly db: Db;
   readonly scryptLogN: number | undefined;
   readonly pool = new FramePool();
+  readonly policy: Policy;
+  readonly limiter: RequestLimiter;
   private readonly limits: ReactorLimits;
+  private readonly admit: (local: number) => boolean;
+  private readonly onConnectionCount: ((count: number) => void) | undefined;
+  private readonly expiry: NodeJS.Timeout | null;
+  private countReported = true;
   private readonly flusher = new Flusher();
   private readonly handlers: Handlers;
   private readonly server = net.createServer((socket) => this.accept(socket));
@@ -56,6 +88,13 @@ export class Reactor implements HandlerContext {
     this.db = options.db;
     this.scryptLogN = options.scryptLogN;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.policy = { ...DEFAULT_POLICY, ...options.policy };
+    this.limiter = new RequestLimiter(this.policy);
+    this.admit = options.admit ?? ((local) => local < this.limits.maxConnections);
+    this.onConnectionCount = options.onConnectionCount;
+    const deadlines = [this.policy.loginTimeoutMs, this.policy.idleTimeoutMs].filter((ms) => ms > 0);
+    this.expiry = deadlines.length === 0 ? null : setInterval(() => this.expire(), Math.max(20, Math.min(1_000, ...deadlines.map((ms) => ms / 4))));
+    this.expiry?.unref();
     this.log = options.log ?? ((line) => console.error(line));
     this.handlers = new Handlers(this);
     this.router.onEvent((ev) => this.onRouteEvent(ev));
@@ -63,6 +102,17 @@ export class Reactor implements HandlerContext {
 
   get connectionCount(): number {
     return this.sessions.size;
+  }
+
+  /** What this reactor holds now: connections, requests waiting, bytes not yet written, its pool. */
+  stats(): ReactorUsage {
+    let inboundFrames = 0;
+    let outboundBytes = 0;
+    for (const s of this.sessions.values()) {
+      inboundFrames += s.conn.inboundFrames;
+      outboundBytes += s.conn.outboundBytes;
+    }
+    return { connections: this.sessions.size, inboundFrames, outboundBytes, pool: this.pool.stats };
   }
 
   listen(host: string, port: number): Promise<number> {
@@ -78,6 +128,10 @@ export class Reactor implements HandlerContext {
   /** Stops accepting, finishes the requests already received, flushes, and closes every socket. */
   async shutdown(timeoutMs = 5_000): Promise<void> {
     this.draining = true;
+    if (this.expiry) clearInterval(this.expiry);
+    // Stop reading: under load the requests would never run out. What was not read was never
+    // acknowledged, so nothing the clients were told is lost.
+    for (const s of this.sessions.values()) s.conn.socket.pause();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline && [...this.sessions.values()].some((s) => s.busy || s.inbox.length > 0)) {
@@ -123,6 +177,35 @@ export class Reactor implements HandlerContext {
     if (members.size === 0) this.rooms.delete(room);
   }
 
+  /**
+   * Sends a stored message; it is marked delivered only once its bytes were written to the socket
+   * (a connection that closes or is cut off first leaves it for the next LOGIN).
+   */
+  sendStored(s: Session, msg: StoredMessage): void {
+    s.conn.send(Srv.MESSAGE, msg, () => this.markDelivered([msg.msgId]));
+  }
+
+  /**
+   * The LOGIN backlog, then the live messages held while it was read: each one waits until the
+   * client has taken most of what was sent before, so a reader of any speed gets all of them and
+   * one that stops reading or leaves holds at most half its outbound bound. Resolves false if the
+   * connection closed first (what was not written stays undelivered).
+   */
+  async sendBacklog(s: Session, pending: StoredMessage[]): Promise<boolean> {
+    const sent = new Set<number>();
+    let i = 0;
+    const next = (): StoredMessage | undefined => (i < pending.length ? pending[i++] : s.held.shift());
+    for (let m = next(); m !== undefined; m = next()) {
+      if (sent.has(m.msgId)) continue; // committed before LOGIN read the backlog: already sent
+      const writable = await s.conn.whenWritable(this.limits.maxStallMs);
+      if (writable === 'stalled') s.conn.closeWithError('slow_consumer', 'you stopped reading your messages; disconnected');
+      if (writable !== 'writable') return false;
+      sent.add(m.msgId);
+      this.sendStored(s, m);
+    }
+    return true;
+  }
+
   /** Stored messages reached a socket: batch the "delivered" marks into one db request per tick. */
   markDelivered(msgIds: number[]): void {
     if (this.delivered.length === 0) setImmediate(() => this.flushDelivered());
@@ -132,10 +215,11 @@ export class Reactor implements HandlerContext {
   // ── connections and requests ──────────────────────────────────────────────────────────────────
 
   private accept(socket: net.Socket): void {
-    if (this.draining || this.sessions.size >= this.limits.maxConnections) {
+    if (this.draining || !this.admit(this.sessions.size)) {
       const conn = new Connection(socket, this.pool, this.flusher, this.limits, {
         onFrame: () => {},
         onBadFrame: () => {},
+        onError: () => {},
         onClose: () => {},
       });
       conn.closeWithError('server_full', 'the server is at its connection limit; try again later');
@@ -146,20 +230,55 @@ export class Reactor implements HandlerContext {
     const conn = new Connection(socket, this.pool, this.flusher, this.limits, {
       onFrame: (frame) => this.onFrame(session, frame),
       onBadFrame: (err) => this.badFrame(session, err.message),
+      onError: (err) => this.log(`reactor: connection ${id} failed: ${(err as Error)?.stack ?? err}`),
       onClose: () => this.onClose(session),
     });
     session = new Session(id, conn);
     this.sessions.set(id, session);
+    this.countChanged();
+  }
+
+  /** Reports the connection count once per loop iteration, however many connections came and went. */
+  private countChanged(): void {
+    if (!this.onConnectionCount || !this.countReported) return;
+    this.countReported = false;
+    setImmediate(() => {
+      this.countReported = true;
+      this.onConnectionCount!(this.sessions.size);
+    });
+  }
+
+  /** Closes connections past the login deadline or idle too long (limits/policy.ts). */
+  private expire(): void {
+    const now = Date.now();
+    const { loginTimeoutMs, idleTimeoutMs } = this.policy;
+    for (const s of this.sessions.values()) {
+      if (!s.conn.isOpen || s.busy) continue;
+      if (loginTimeoutMs > 0 && s.state !== 'authed' && now - s.openedAt >= loginTimeoutMs) {
+        s.conn.closeWithError('timeout', `log in within ${loginTimeoutMs / 1000} s of connecting`);
+      } else if (idleTimeoutMs > 0 && now - s.lastFrameAt >= idleTimeoutMs) {
+        s.conn.closeWithError('timeout', `no request for ${idleTimeoutMs / 1000} s (PING keeps a connection alive)`);
+      }
+    }
   }
 
   private onFrame(s: Session, frame: Frame): void {
-    if (!s.conn.isOpen || s.badFrame !== null) return;
+    if (!s.conn.isOpen || s.badFrame !== null || this.draining) return;
+    s.lastFrameAt = Date.now();
     if (!isRequestType(frame.type)) {
       this.badFrame(s, `unknown request type 0x${frame.type.toString(16).padStart(2, '0')}`);
       return;
     }
     s.inbox.push(frame);
-    if (!s.busy) void this.pump(s);
+    if (!s.busy) this.pump(s).catch((err) => this.failed(s, err));
+  }
+
+  /** A bug while serving one session: log it and end that connection, never the reactor. */
+  private failed(s: Session, err: unknown): void {
+    this.log(`reactor: session ${s.id} failed: ${(err as Error)?.stack ?? err}`);
+    s.busy = false;
+    s.inbox.length = 0;
+    s.conn.destroy();
   }
 
   /** The stream lost its framing: answer what came before, then bad_frame and close. */
@@ -174,7 +293,12 @@ export class Reactor implements HandlerContext {
   private async pump(s: Session): Promise<void> {
     s.busy = true;
     while (s.inbox.length > 0) {
-      const frame = s.inbox.shift()!;
+      // Backpressure: while the primary is behind, requests wait here (and past the inbound
+      // limit, in the socket), not in an ever-growing IPC queue.
+      const congested = this.router.whenReady();
+      if (congested) await congested;
+      const frame = s.inbox.shift();
+      if (!frame) break; // the connection closed while we waited
       if (s.conn.isOpen) await this.handle(s, frame);
       s.conn.frameDone();
     }
@@ -185,8 +309,11 @@ export class Reactor implements HandlerContext {
   private async handle(s: Session, frame: Frame): Promise<void> {
     const re = requestId(frame.body);
     try {
-      if (re === undefined) throw new WizzError('bad_request', 'missing field "id" (a string or a number)');
+      if (re === undefined) {
+        throw new WizzError('bad_request', `field "id" must be a number or a string of at most ${ID_MAX} characters`);
+      }
       const reply = await this.handlers.handle(s, frame.type, frame.body, re);
+      // An OK that cannot be encoded is a bug in a handler: it becomes the ERROR below.
       if (reply) s.conn.send(Srv.OK, { re, ...reply });
     } catch (err) {
       let code: ErrorCode;
@@ -206,6 +333,7 @@ export class Reactor implements HandlerContext {
 
   private onClose(s: Session): void {
     this.sessions.delete(s.id);
+    this.countChanged();
     s.inbox.length = 0;
     for (const room of [...s.rooms]) this.leftLocally(s, room);
     if (s.user !== null) {
@@ -216,15 +344,25 @@ export class Reactor implements HandlerContext {
 
   // ── deliveries from the router ─────────────────────────────────────────────────────────────────
 
+  /** One event that fails (a bug) is logged and skipped: it must not take the reactor down. */
   private onRouteEvent(ev: RouteEvent): void {
+    try {
+      this.routeEvent(ev);
+    } catch (err) {
+      this.log(`reactor: event ${ev.e} failed: ${(err as Error)?.stack ?? err}`);
+    }
+  }
+
+  private routeEvent(ev: RouteEvent): void {
     switch (ev.e) {
       case 'dm': {
         const s = this.users.get(ev.msg.to);
         if (!s) return; // gone since: it stays undelivered in the db for the next LOGIN
-        if (s.state === 'logging_in') s.held.push(ev.msg);
-        else if (s.state === 'authed' && s.conn.isOpen) {
-          s.conn.send(Srv.MESSAGE, ev.msg);
-          this.markDelivered([ev.msg.msgId]);
+        if (s.state === 'logging_in') {
+          // Beyond the cap it stays undelivered in the db and comes at the next LOGIN.
+          if (s.held.length < HELD_MAX) s.held.push(ev.msg);
+        } else if (s.state === 'authed' && s.conn.isOpen) {
+          this.sendStored(s, ev.msg);
         }
         return;
       }

@@ -16,6 +16,9 @@ export class Session {
   busy = false;
   /** Set when the stream lost its framing; the connection closes once the inbox is answered. */
   badFrame: string | null = null;
+  /** For the login deadline and the idle timeout (Reactor.expire). */
+  readonly openedAt = Date.now();
+  lastFrameAt = this.openedAt;
 
   constructor(
     readonly id: number,

@@ -7,29 +7,32 @@ import type { JoinResult, RouteEvent, Router, StoredMessage, WizzResult } from '
 export class HubRouter implements Router {
   constructor(private readonly link: LinkClient) {}
 
-  claim(user: string, session: number): Promise<void> {
-    return this.link.request('hub', 'claim', [user, session]);
+  async claim(user: string, session: number): Promise<void> {
+    await this.link.ask({ op: 'claim', user, session });
   }
   release(user: string, session: number): void {
-    this.link.post('hub', 'release', [user, session]);
+    this.link.tell({ op: 'release', user, session });
   }
   deliver(msg: StoredMessage): void {
-    this.link.post('hub', 'deliver', [msg]);
+    this.link.tell({ op: 'deliver', msg });
   }
   wizz(from: string, to: string, ts: number): Promise<WizzResult> {
-    return this.link.request('hub', 'wizz', [from, to, ts]);
+    return this.link.ask({ op: 'wizz', from, to, ts });
   }
-  join(room: string, user: string, session: number): Promise<JoinResult> {
-    return this.link.request('hub', 'join', [room, user, session]);
+  join(room: string, user: string, session: number, onJoined?: () => void): Promise<JoinResult> {
+    return this.link.ask({ op: 'join', room, user, session }, onJoined && (() => onJoined()));
   }
   leave(room: string, user: string, session: number): Promise<boolean> {
-    return this.link.request('hub', 'leave', [room, user, session]);
+    return this.link.ask({ op: 'leave', room, user, session });
   }
   say(room: string, from: string, text: string, ts: number): void {
-    this.link.post('hub', 'say', [room, from, text, ts]);
+    this.link.tell({ op: 'say', room, from, text, ts });
   }
   who(room: string | undefined, limit: number): Promise<string[]> {
-    return this.link.request('hub', 'who', [room ?? null, limit]);
+    return this.link.ask({ op: 'who', room: room ?? null, limit });
+  }
+  whenReady(): Promise<void> | null {
+    return this.link.whenReady();
   }
   onEvent(handler: (ev: RouteEvent) => void): void {
     this.link.onEvent(handler);

@@ -3,6 +3,7 @@
 // touches sockets: it emits RouteEvents addressed to reactors.
 import type { JoinResult, RouteEvent, StoredMessage, WizzResult } from './router.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { SortedNames } from '../util/sorted-names.ts';
 
 /** At most one wizz per sender→recipient per 5 s, cluster-wide (a sender may move between reactors). */
 export const WIZZ_WINDOW_MS = 5_000;
@@ -14,15 +15,24 @@ interface Owner {
 
 export type Emit = (reactor: number, ev: RouteEvent) => void;
 
+/** Names a JOIN reply lists at most (the joiner always among them). */
+export const JOIN_MEMBERS_MAX = 1_000;
+
 export class Hub {
   private readonly owners = new Map<string, Owner>();
   /** room → user → owner of the membership (the session that joined). */
   private readonly rooms = new Map<string, Map<string, Owner>>();
   private readonly userRooms = new Map<string, Set<string>>();
+  // Kept sorted as they change, so WHO and JOIN never sort every name on this one thread.
+  private readonly online = new SortedNames();
+  private readonly roomNames = new Map<string, SortedNames>();
 
   private readonly wizzLimit = new RateLimiter(WIZZ_WINDOW_MS);
 
-  constructor(private readonly emit: Emit) {}
+  constructor(
+    private readonly emit: Emit,
+    private readonly maxRoomMembers = Number.POSITIVE_INFINITY,
+  ) {}
 
   get onlineCount(): number {
     return this.owners.size;
@@ -35,12 +45,14 @@ export class Hub {
       this.emit(old.reactor, { e: 'replace', user, session: old.session });
     }
     this.owners.set(user, { reactor, session });
+    this.online.add(user);
   }
 
   release(user: string, reactor: number, session: number): void {
     if (!this.isOwner(user, reactor, session)) return; // replaced already
     this.dropMemberships(user);
     this.owners.delete(user);
+    this.online.delete(user);
   }
 
   /** A reactor process died: everything it owned is gone. */
@@ -65,19 +77,30 @@ export class Hub {
     return 'delivered';
   }
 
+  /** False when `room` holds maxRoomMembers others already (a member may always re-join). */
+  canJoin(room: string, user: string): boolean {
+    const members = this.rooms.get(room);
+    return !members || members.has(user) || members.size < this.maxRoomMembers;
+  }
+
   join(room: string, user: string, reactor: number, session: number): JoinResult | null {
     if (!this.isOwner(user, reactor, session)) return null; // a replaced session's late request
     let members = this.rooms.get(room);
     if (!members) this.rooms.set(room, (members = new Map()));
+    let names = this.roomNames.get(room);
+    if (!names) this.roomNames.set(room, (names = new SortedNames()));
     const already = members.has(user);
     if (!already) {
       this.emitToRoom(room, user, { e: 'presence', room, user, event: 'join' });
       members.set(user, { reactor, session });
+      names.add(user);
       let mine = this.userRooms.get(user);
       if (!mine) this.userRooms.set(user, (mine = new Set()));
       mine.add(room);
     }
-    return { members: [...members.keys()].sort(), already };
+    const listed = names.first(JOIN_MEMBERS_MAX);
+    if (!listed.includes(user)) listed[listed.length - 1] = user; // the joiner sorts after all listed
+    return { members: listed, already };
   }
 
   leave(room: string, user: string, reactor: number, session: number): boolean {
@@ -91,8 +114,8 @@ export class Hub {
   }
 
   who(room: string | undefined, limit: number): string[] {
-    const names = room === undefined ? [...this.owners.keys()] : [...(this.rooms.get(room)?.keys() ?? [])];
-    return names.sort().slice(0, limit);
+    const names = room === undefined ? this.online : this.roomNames.get(room);
+    return names?.first(limit) ?? [];
   }
 
   private isOwner(user: string, reactor: number, session: number): boolean {
@@ -108,8 +131,12 @@ export class Hub {
   private removeMember(room: string, user: string): boolean {
     const members = this.rooms.get(room);
     if (!members?.delete(user)) return false;
+    this.roomNames.get(room)?.delete(user);
     this.userRooms.get(user)?.delete(room);
-    if (members.size === 0) this.rooms.delete(room);
+    if (members.size === 0) {
+      this.rooms.delete(room);
+      this.roomNames.delete(room);
+    }
     else this.emitToRoom(room, user, { e: 'presence', room, user, event: 'leave' });
     return true;
   }

@@ -2,11 +2,22 @@
 // two never mix up on the one channel a cluster worker has.
 import type { Worker } from 'node:cluster';
 import type { DownMsg, Transport, UpMsg } from './link.ts';
+import type { ReactorStats, ServerStats } from '../primary/stats.ts';
 
 export type Control =
   | { ctl: 'listening'; port: number }
   | { ctl: 'shutdown' }
-  | { ctl: 'drained' };
+  | { ctl: 'drained' }
+  /** The reactor could not listen (e.g. the port is in use): the primary reports it and stops. */
+  | { ctl: 'listen_failed'; message: string }
+  /** reactor → primary: how many connections this reactor holds now. */
+  | { ctl: 'connections'; count: number }
+  /** primary → reactor: how many connections the other reactors hold (max connections is cluster-wide). */
+  | { ctl: 'others'; count: number }
+  /** A supervisor asks for numbers (parent → primary → reactors); see primary/stats.ts. */
+  | { ctl: 'sample'; seq: number }
+  | { ctl: 'sampled'; seq: number; stats: ReactorStats }
+  | { ctl: 'server_sampled'; seq: number; stats: ServerStats };
 
 export function isControl(msg: unknown): msg is Control {
   return typeof msg === 'object' && msg !== null && !Array.isArray(msg) && 'ctl' in msg;

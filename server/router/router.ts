@@ -36,13 +36,23 @@ export interface Router {
   deliver(msg: StoredMessage): void;
   /** Delivers WIZZED unless the recipient is offline or the sender→recipient pair is rate limited. */
   wizz(from: string, to: string, ts: number): Promise<WizzResult>;
-  join(room: string, user: string, session: number): Promise<JoinResult>;
+  /**
+   * Makes the session a member. `onJoined` runs as soon as the membership exists, before the
+   * router hands over any event that follows it (so the caller records local membership in time
+   * for the room's next frames); the promise settles later.
+   */
+  join(room: string, user: string, session: number, onJoined?: () => void): Promise<JoinResult>;
   /** False when the session was not a member. */
   leave(room: string, user: string, session: number): Promise<boolean>;
   /** Fans ROOM out to the other members (membership was checked by the caller's reactor). */
   say(room: string, from: string, text: string, ts: number): void;
   /** Online users, or a room's members; sorted, at most `limit`. */
   who(room: string | undefined, limit: number): Promise<string[]>;
+  /**
+   * Null when the router takes more requests now; otherwise a promise that resolves when it has
+   * caught up (the reactor stops taking requests off its sessions meanwhile: backpressure).
+   */
+  whenReady(): Promise<void> | null;
   /** Registers the reactor's handler for events addressed to its users. */
   onEvent(handler: (ev: RouteEvent) => void): void;
 }

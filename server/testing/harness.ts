@@ -7,13 +7,24 @@ import { LinkClient, memoryPair } from '../router/link.ts';
 import { HubRouter } from '../router/hub-router.ts';
 import { Switchboard } from '../primary/switchboard.ts';
 import { Reactor, type ReactorLimits } from '../reactor/reactor.ts';
+import type { ActorOptions } from '../db/actor-client.ts';
+import type { Policy } from '../limits/policy.ts';
 
 export interface HarnessOptions {
   dbFile: string;
+  /** Where the reactors report bugs they survived (a failed request, event or connection); default: nowhere. */
+  log?: (line: string) => void;
   reactors?: number;
   limits?: Partial<ReactorLimits>;
   pragmas?: string[];
   restartDelayMs?: number;
+  /** Limits of limits/policy.ts (the harness keeps its defaults unless a test names them). */
+  policy?: Partial<Policy>;
+  /** Connections of all reactors together, as the cluster counts them. */
+  maxConnections?: number;
+  maxRoomMembers?: number;
+  /** Database requests waiting at most, and how the actor thread is started. */
+  actor?: Pick<ActorOptions, 'maxPending' | 'spawn'>;
 }
 
 export interface Harness {
@@ -30,9 +41,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     pragmas: options.pragmas,
     restartDelayMs: options.restartDelayMs ?? 300,
     log: () => {},
+    ...options.actor,
   });
   await actor.start();
-  const switchboard = new Switchboard(actor);
+  const switchboard = new Switchboard(actor, { maxRoomMembers: options.maxRoomMembers });
   const reactors: Reactor[] = [];
   const ports: number[] = [];
   for (let i = 1; i <= (options.reactors ?? 1); i++) {
@@ -44,7 +56,11 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       db: new LinkDb(link),
       limits: options.limits,
       scryptLogN: 10, // fast hashes: tests log in a lot
-      log: () => {},
+      log: options.log ?? (() => {}),
+      policy: options.policy,
+      ...(options.maxConnections === undefined
+        ? {}
+        : { admit: () => reactors.reduce((n, r) => n + r.connectionCount, 0) < options.maxConnections! }),
     });
     reactors.push(reactor);
     ports.push(await reactor.listen('127.0.0.1', 0));

@@ -77,8 +77,25 @@ export async function runServer(proc: Process, { port, signal, maxOutboundBytes 
     return !doomed.has(entry.fd);
   }
 
+  /**
+   * Closes connections doomed after the scan had passed their slot (a queue overflowed when a
+   * later connection left) — now, not at whatever wake-up comes next: the room may stay quiet.
+   */
+  function closeDoomed(): void {
+    while (doomed.size > 0) {
+      for (let j = pollfds.length - 1; j >= 1; j--) {
+        const fd = pollfds[j]!.fd;
+        if (!doomed.has(fd)) continue;
+        closeConnection(fd);
+        pollfds[j] = pollfds[pollfds.length - 1]!;
+        pollfds.pop();
+      }
+    }
+  }
+
   try {
     while (!signal.aborted) {
+      closeDoomed();
       // Ask for POLLOUT only while bytes wait; otherwise poll() returns at once, every time.
       for (let i = 1; i < pollfds.length; i++) {
         const entry = pollfds[i]!;

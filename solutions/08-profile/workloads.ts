@@ -63,3 +63,66 @@ export function preallocated(): Workload {
     },
   };
 }
+
+/** What `storm` needs from a buffer pool: stage 05's BufferPool has exactly this. */
+export interface ChunkPool {
+  acquire(): number | null;
+  bytes(handle: number): Uint8Array;
+  release(handle: number): void;
+}
+
+export const STORM_CHUNK_BYTES = 4096;
+
+/**
+ * The smallest pool that does stage 05's job for `storm`: one slab cut into chunks, a stack of free
+ * chunk indices, a view per chunk made once. acquire and release are O(1) and allocate nothing.
+ */
+export function chunkPool(chunks: number, chunkBytes = STORM_CHUNK_BYTES): ChunkPool {
+  const slab = new Uint8Array(chunks * chunkBytes);
+  const views = Array.from({ length: chunks }, (_, i) => slab.subarray(i * chunkBytes, (i + 1) * chunkBytes));
+  const free = Array.from({ length: chunks }, (_, i) => chunks - 1 - i);
+  return {
+    acquire: () => free.pop() ?? null,
+    bytes: (handle) => views[handle]!,
+    release: (handle) => void free.push(handle),
+  };
+}
+
+const stormPayload = new TextEncoder().encode(
+  JSON.stringify({ from: 'alice', to: '#lobby', text: 'a chat storm: everybody talks at once, '.repeat(8) }),
+);
+
+/**
+ * The stage-05 server's read path in a chat storm — what `npm run bench:pool` measures. Every
+ * message is "read" into a 4 KiB buffer, checked, and held while the next `inFlight` messages are
+ * read (routing takes a while), then let go: dropped for the collector, or, given a `pool` with at
+ * least `inFlight` chunks (stage 05's BufferPool, or `chunkPool` below), released back to it.
+ * Returns a checksum. `measureGc(() => storm())` gives the GC share without a pool,
+ * `measureGc(() => storm({ pool: chunkPool(256) }))` with one.
+ */
+export function storm(options: { messages?: number; inFlight?: number; pool?: ChunkPool } = {}): number {
+  const { messages = 400_000, inFlight = 256, pool } = options;
+  const buffers: Uint8Array[] = new Array(inFlight);
+  const handles: number[] = new Array(inFlight);
+  let checksum = 0;
+  for (let i = 0; i < messages; i++) {
+    let buffer: Uint8Array;
+    const slot = i % inFlight;
+    if (pool) {
+      if (buffers[slot]) pool.release(handles[slot]!); // the oldest message has been routed
+      const handle = pool.acquire();
+      if (handle === null) throw new Error(`storm: the pool ran dry with ${inFlight} messages in flight; give it at least ${inFlight} chunks`);
+      handles[slot] = handle;
+      buffer = pool.bytes(handle);
+    } else {
+      buffer = new Uint8Array(STORM_CHUNK_BYTES); // the old buffers[slot] is garbage from here on
+    }
+    buffer.set(stormPayload, 4); // the "read": bytes land after a 4-byte length header
+    buffer[0] = stormPayload.length >>> 24;
+    buffer[3] = stormPayload.length & 0xff;
+    checksum = (checksum + buffer[4 + (i % stormPayload.length)]!) | 0;
+    buffers[slot] = buffer;
+  }
+  if (pool) for (let s = 0; s < inFlight; s++) if (buffers[s]) pool.release(handles[s]!);
+  return checksum;
+}

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Epoll } from '../epoll.ts';
 import { POLLHUP } from '../constants.ts';
+import { KFile, type Watcher } from '../file.ts';
 import { Socket } from '../socket.ts';
 import { runOnEmulator } from './emulator-runner.ts';
 import { firstDifference, loadScenarios, runOnLinux, type StepResult } from './scenario.ts';
@@ -110,6 +111,35 @@ describe('the suite has teeth: deliberately broken emulators fail it', () => {
     const failing = await failingScenarios();
     expect(failing).toContain('peer-close-unread');
     expect(failing).toContain('epoll-peer-close-unread');
+  });
+
+  it('an EPOLLEXCLUSIVE that wakes every sleeping waiter (the herd it exists to avoid)', async () => {
+    patch(KFile.prototype, 'notify', () =>
+      function (this: KFile, key: number) {
+        const watchers = (this as unknown as { watchers: Watcher[] | null }).watchers ?? [];
+        for (const w of watchers.slice()) w.wake(key);
+      },
+    );
+    const failing = await failingScenarios();
+    expect(failing).toContain('epoll-exclusive-wakes-one');
+    expect(failing).not.toContain('epoll-herd-wakes-all');
+  });
+
+  it('an epoll nesting check that ignores the sets above the one added to', async () => {
+    patch(Epoll.prototype, 'depthAbove', () => () => 0);
+    const failing = await failingScenarios();
+    expect(failing).toContain('epoll-nest-depth-above');
+  });
+
+  it('an epoll nesting check that allows one link too many', async () => {
+    patch(Epoll.prototype, 'depthBelow', (original) =>
+      function (this: Epoll, target, seen) {
+        const depth = original.call(this, target, seen);
+        return depth > 0 ? depth - 1 : depth;
+      },
+    );
+    const failing = await failingScenarios();
+    expect(failing).toContain('epoll-nest-depth-below');
   });
 
   it('a kqueue that ignores EV_CLEAR fails its kqueue(2) scenario', async () => {

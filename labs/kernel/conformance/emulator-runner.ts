@@ -11,8 +11,10 @@ const POLL_BITS: Record<string, number> = {
 };
 const EPOLL_BITS: Record<string, number> = {
   IN: K.EPOLLIN, OUT: K.EPOLLOUT, ERR: K.EPOLLERR, HUP: K.EPOLLHUP, RDHUP: K.EPOLLRDHUP,
-  ET: K.EPOLLET, ONESHOT: K.EPOLLONESHOT,
+  ET: K.EPOLLET, ONESHOT: K.EPOLLONESHOT, EXCLUSIVE: K.EPOLLEXCLUSIVE,
 };
+/** How long an epoll_wait_async sleeps at most; every scenario wakes its waiters well before. */
+const ASYNC_WAIT_MS = 3000;
 const EV_FLAGS: Record<string, number> = {
   ADD: K.EV_ADD, DELETE: K.EV_DELETE, ENABLE: K.EV_ENABLE, DISABLE: K.EV_DISABLE, ONESHOT: K.EV_ONESHOT,
   CLEAR: K.EV_CLEAR, RECEIPT: K.EV_RECEIPT, EOF: K.EV_EOF, ERROR: K.EV_ERROR,
@@ -39,6 +41,8 @@ class Player {
   readonly proc: Process = this.kernel.spawn();
   private readonly fd = new Map<string, number>();
   private readonly ports = new Map<string, number>();
+  /** epoll_wait calls left sleeping by epoll_wait_async: 'asleep' until they return. */
+  private readonly waits = new Map<string, StepResult>();
   private nextPort = 20000;
 
   private f(name: string): number {
@@ -175,6 +179,21 @@ class Player {
         const n = await p.epoll_wait(this.f(s.ep!), out, s.max!, 0);
         if (n < 0) return res(n);
         return out.slice(0, n).map((e) => [e.data as string, bitNames(e.events)]);
+      }
+      case 'epoll_wait_async': {
+        // A thread that sleeps in epoll_wait while the scenario goes on.
+        const out: K.EpollEvent[] = [];
+        const name = s.as!;
+        this.waits.set(name, 'asleep');
+        void p.epoll_wait(this.f(s.ep!), out, s.max!, ASYNC_WAIT_MS).then((n) => {
+          this.waits.set(name, n < 0 ? res(n) : out.slice(0, n).map((e) => [e.data as string, bitNames(e.events)]));
+        });
+        await this.kernel.settle();
+        return 'started';
+      }
+      case 'woken': {
+        await this.kernel.settle();
+        return Object.fromEntries(s.waits!.map((w) => [w, this.waits.get(w) ?? 'never started']));
       }
       case 'kqueue': {
         this.fd.set(s.as!, p.kqueue());

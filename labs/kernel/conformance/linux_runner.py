@@ -5,14 +5,16 @@ Reads a JSON array of scenarios on stdin, plays each one with real sockets on 12
 Python's select module (select/poll/epoll), prints a JSON object {name: [step results]} on stdout.
 The emulator runner (emulator-runner.ts) plays the same steps; the results must be identical.
 """
-import errno, json, os, resource, select, socket, struct, sys, time
+import errno, json, os, resource, select, socket, struct, sys, threading, time
 
 SETTLE = 0.005  # let loopback packets (RST, FIN, ACKs) be processed before the next step
 
 POLL_BITS = {'IN': select.POLLIN, 'OUT': select.POLLOUT, 'ERR': select.POLLERR, 'HUP': select.POLLHUP,
              'NVAL': select.POLLNVAL, 'RDHUP': select.POLLRDHUP}
 EPOLL_BITS = {'IN': select.EPOLLIN, 'OUT': select.EPOLLOUT, 'ERR': select.EPOLLERR, 'HUP': select.EPOLLHUP,
-              'RDHUP': select.EPOLLRDHUP, 'ET': select.EPOLLET, 'ONESHOT': select.EPOLLONESHOT}
+              'RDHUP': select.EPOLLRDHUP, 'ET': select.EPOLLET, 'ONESHOT': select.EPOLLONESHOT,
+              'EXCLUSIVE': select.EPOLLEXCLUSIVE}
+ASYNC_WAIT = 3.0  # seconds an epoll_wait_async thread sleeps at most; scenarios wake them long before
 SHUT = {'RD': socket.SHUT_RD, 'WR': socket.SHUT_WR, 'RDWR': socket.SHUT_RDWR}
 REPORTED = ['IN', 'OUT', 'ERR', 'HUP', 'NVAL', 'RDHUP']
 
@@ -31,6 +33,9 @@ class Player:
         self.fdnum = {}   # name -> fd number it had (kept after close, for POLLNVAL / reuse checks)
         self.byfd = {}    # fd number -> latest name
         self.ports = {}
+        self.waits = {}   # epoll_wait_async name -> 'asleep' | result
+        self.tids = {}    # epoll_wait_async name -> the thread's id, to see it asleep in /proc
+        self.threads = []
 
     def keep(self, name, obj):
         self.socks[name] = obj
@@ -197,6 +202,46 @@ class Player:
             ep.unregister(fd)
         return 0
 
+    def op_epoll_wait_async(self, s):
+        # A thread asleep in epoll_wait while the scenario goes on (the GIL is released in the call).
+        ep, name = self.socks[s['ep']], s['as']
+        self.waits[name] = 'asleep'
+        self.tids[name] = None
+
+        def wait():
+            self.tids[name] = threading.get_native_id()
+            try:
+                evs = ep.poll(ASYNC_WAIT, s['max'])
+                self.waits[name] = [[self.byfd[fd], names(m)] for fd, m in evs]
+            except OSError as e:
+                self.waits[name] = err_name(e)
+        t = threading.Thread(target=wait, daemon=True)
+        t.start()
+        self.threads.append(t)
+        self.settle_waits([name])
+        return 'started'
+
+    def asleep_in_epoll(self, name):
+        tid = self.tids.get(name)
+        try:
+            with open(f'/proc/self/task/{tid}/wchan') as f:
+                return 'epoll' in f.read()
+        except (OSError, TypeError):
+            return False
+
+    def settle_waits(self, waits):
+        """Waits until each thread has either returned (its result stored) or sleeps in epoll_wait."""
+        deadline = time.monotonic() + ASYNC_WAIT / 2
+        time.sleep(SETTLE)
+        while time.monotonic() < deadline:
+            if all(self.waits.get(w) != 'asleep' or self.asleep_in_epoll(w) for w in waits):
+                return
+            time.sleep(SETTLE)
+
+    def op_woken(self, s):
+        self.settle_waits(s['waits'])
+        return {w: self.waits.get(w, 'never started') for w in s['waits']}
+
     def op_epoll_wait(self, s):
         evs = self.socks[s['ep']].poll(0, s['max'])
         return [[self.byfd[fd], names(m)] for fd, m in evs]
@@ -213,6 +258,8 @@ def main():
         for st in sc['steps']:
             time.sleep(SETTLE)
             results.append(pl.step(st))
+        for t in pl.threads:
+            t.join(ASYNC_WAIT + 1)
         for obj in pl.socks.values():
             try:
                 obj.close()

@@ -29,6 +29,8 @@ export interface Step {
   kq?: string;
   nevents?: number;
   changes?: Array<{ fd: string; filter: string; flags: string[] }>;
+  /** 'woken': the epoll_wait_async calls to report on. */
+  waits?: string[];
 }
 
 export interface Scenario {

@@ -1,0 +1,67 @@
+// Says what went wrong in a few readable lines: the shrunk story, numbered, the step where the
+// server went astray marked, what it did, and how to replay it. Never a dump of the raw story.
+import type { Story } from './story.ts';
+import type { StoryResult } from './run.ts';
+
+export interface Report {
+  stage: string;
+  /** What the graded server is, e.g. "the epoll backend", for stages with several. */
+  variant?: string;
+  seed: number;
+  runs: number;
+  shrinks: number;
+  story: Story;
+  result: StoryResult;
+}
+
+/** The learner's failure message for the shortest story that breaks their server. */
+export function formatFailure(r: Report): string {
+  const { plan, failure } = r.result;
+  const lines: string[] = [];
+  const on = r.variant ? ` (${r.variant})` : '';
+  lines.push(`A client story breaks your server${on}. The shortest one found (found at story ${r.runs}, shrunk in ${r.shrinks} steps):`);
+  const where = r.story.buffers === 'tight' ? 'socket buffers of 512 bytes (partial writes everywhere)' : 'default socket buffers';
+  const wall = r.story.nearWall !== null ? `; the process already holds fds up to ${1024 - r.story.nearWall - 1}` : '';
+  lines.push(`   (${where}${wall})`);
+  let n = 0;
+  let marked = false;
+  for (const [i, step] of plan.steps.entries()) {
+    if (step.line === null) continue;
+    n++;
+    const here = failure !== null && failure.step === i;
+    lines.push(`${here ? ' ✗' : '  '} ${String(n).padStart(2)}. ${step.line}`);
+    if (here) {
+      lines.push(`       → ${failure.problem}`);
+      marked = true;
+    }
+    if (failure !== null && i >= failure.step) break;
+  }
+  if (failure && !marked) {
+    lines.push(failure.step < 0 ? `   before any client: ${failure.problem}` : `   then, stopping the server: ${failure.problem}`);
+  }
+  const look = failure ? whereToLook(r.story, failure.step, failure.problem) : null;
+  if (look) lines.push(`Where to look: ${look}`);
+  lines.push(`Replay exactly this run: npm test -- ${r.stage.slice(0, 2)} --seed ${r.seed}`);
+  return lines.join('\n');
+}
+
+/** The usual cause of a symptom, in a sentence (or null when the symptom says it all). */
+function whereToLook(story: Story, step: number, problem: string): string | null {
+  const kind = story.steps[step]?.do;
+  const slowReaders = story.steps.some((s) => s.do === 'connect' && s.kinds.includes('slow-reader'));
+  if (/crashed|never went to sleep|runServer/.test(problem)) return null;
+  if (/PRESENCE \S+ leave/.test(problem) && /never received/.test(problem)) {
+    return 'whenever a connection goes — EOF, reset, an error, or dropped for not reading — close its fd *and* tell the room (room.leave), on every path.';
+  }
+  if (kind === 'say-and-fin' && /never received ROOM/.test(problem)) {
+    return 'bytes that arrive together with the FIN are still requests: handle what read() returned before the read that says 0, then close.';
+  }
+  if (/still holds fd/.test(problem)) return 'a read() of 0 or an error means the peer is gone: close that fd (and remove it from whatever you watch).';
+  if (kind === 'burst' && slowReaders && /never received/.test(problem)) {
+    return 'a client whose output is queued must be flushed when its socket is writable — also in a wake-up where it sent something, and without waiting for a second notice (edge-triggered events come once).';
+  }
+  if (kind === 'burst' && /never received/.test(problem)) {
+    return 'serve every fd reported ready in a wake-up, and on edge-triggered sockets read until EAGAIN.';
+  }
+  return null;
+}

@@ -1,0 +1,143 @@
+// One measurement = one shape against one running system: set the load up in separate processes,
+// read the server tree's CPU counters, open the window, close it after `seconds`, read them again.
+import type { Task } from '../../../server/load/fanout.ts';
+import { LoadGroup, type LoadTotals } from './load.ts';
+import { cpuBetween, cpuByPid, processTree, rssBytes, RssSampler } from './proc.ts';
+import { SyscallCounter } from './strace.ts';
+import type { RunningSystem } from './systems.ts';
+
+export interface FanoutOptions {
+  rooms: number;
+  members: number;
+  publishers: number;
+  window: number;
+  size: number;
+  seconds: number;
+  loadProcs: number;
+}
+
+export interface Window {
+  load: LoadTotals;
+  /** The window on CLOCK_MONOTONIC, in µs (to cut CPU profiles to it). */
+  windowUs: [number, number];
+  /** Server CPU seconds in the window (all processes and threads of the tree). */
+  cpuS: number;
+  peakRssBytes: number;
+}
+
+/** Traffic runs this long before the window opens (JIT warm-up, queues reach their steady state). */
+export const WARMUP_MS = 1_000;
+
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let runNo = 0;
+const prefix = () => `b${Date.now().toString(36)}${runNo++}_`;
+
+/** Deals rooms to at most `procs` load processes, round-robin. */
+export function dealRooms(rooms: number, procs: number): number[][] {
+  const n = Math.max(1, Math.min(procs, rooms));
+  return Array.from({ length: n }, (_, k) => Array.from({ length: rooms }, (_, r) => r).filter((r) => r % n === k));
+}
+
+export function fanoutTasks(sys: RunningSystem, o: FanoutOptions): Task[] {
+  const p = prefix();
+  return dealRooms(o.rooms, o.loadProcs).map((rooms, k) => ({
+    shape: 'fanout',
+    protocol: sys.spec.kind === 'redis' ? 'redis' : 'wizz',
+    port: sys.port,
+    rooms,
+    members: o.members,
+    publishers: o.publishers,
+    window: o.window,
+    size: o.size,
+    prefix: `${p}${k}`,
+  }));
+}
+
+export function dmTasks(sys: RunningSystem, senders: number, size: number, loadProcs: number): Task[] {
+  // DM partners are in the same load process (i → i+1), so split senders into whole groups.
+  const procs = Math.max(1, Math.min(loadProcs, Math.floor(senders / 2)));
+  const p = prefix();
+  return Array.from({ length: procs }, (_, k) => ({
+    shape: 'dm',
+    protocol: 'wizz',
+    port: sys.port,
+    senders: Math.floor(senders / procs) + (k < senders % procs ? 1 : 0),
+    size,
+    prefix: `${p}${k}`,
+  }));
+}
+
+/** Measures `tasks` against `sys` for `seconds`; with `syscalls`, under strace instead (ratios only). */
+export async function measure(sys: RunningSystem, tasks: Task[], seconds: number, straceDir?: { dir: string; syscalls: string[] }): Promise<Window & { syscalls?: Record<string, number> }> {
+  const load = await LoadGroup.start(tasks);
+  try {
+    await sleep(300); // let set-up traffic settle
+    const tree = processTree(sys.pid);
+    const strace = straceDir ? await SyscallCounter.attach(tree, straceDir.syscalls, straceDir.dir) : null;
+    const rss = new RssSampler(sys.pid);
+    load.start();
+    await sleep(WARMUP_MS);
+    const before = cpuByPid(tree);
+    const from = monotonicUs();
+    load.open();
+    await sleep(seconds * 1000);
+    const after = cpuByPid(processTree(sys.pid));
+    const to = monotonicUs();
+    const totals = await load.stop();
+    const peak = rss.stop();
+    const syscalls = strace ? await strace.stop() : undefined;
+    return { load: totals, windowUs: [from, to], cpuS: cpuBetween(before, after), peakRssBytes: peak, syscalls };
+  } finally {
+    await load.close();
+  }
+}
+
+export interface ConnectionsResult extends Window {
+  count: number;
+  held: number;
+  rssPerConnBytes: number;
+}
+
+/** Opens `count` idle connections, measures the RSS they cost, then PINGs each once a second. */
+export async function connections(sys: RunningSystem, count: number, seconds: number, perProcess: number): Promise<ConnectionsResult> {
+  await sleep(500);
+  const rssBefore = rssBytes(processTree(sys.pid));
+  const procs = Math.max(2, Math.ceil(count / perProcess)); // at least two: the load is spread over processes
+  const tasks: Task[] = Array.from({ length: procs }, (_, k) => ({
+    shape: 'connections',
+    protocol: sys.spec.kind === 'redis' ? 'redis' : 'wizz',
+    port: sys.port,
+    count: Math.floor(count / procs) + (k < count % procs ? 1 : 0),
+    block: k + 1,
+    perAddress: 10_000,
+  }));
+  const load = await LoadGroup.start(tasks, 300);
+  try {
+    await sleep(1_000);
+    const rssIdle = rssBytes(processTree(sys.pid));
+    const tree = processTree(sys.pid);
+    const rss = new RssSampler(sys.pid);
+    load.start();
+    await sleep(WARMUP_MS);
+    const before = cpuByPid(tree);
+    const from = monotonicUs();
+    load.open();
+    await sleep(seconds * 1000);
+    const after = cpuByPid(processTree(sys.pid));
+    const to = monotonicUs();
+    const totals = await load.stop();
+    const peak = rss.stop();
+    return {
+      load: totals,
+      windowUs: [from, to],
+      cpuS: cpuBetween(before, after),
+      peakRssBytes: peak,
+      count,
+      held: totals.open,
+      rssPerConnBytes: totals.open > 0 ? (rssIdle - rssBefore) / totals.open : NaN,
+    };
+  } finally {
+    await load.close();
+  }
+}

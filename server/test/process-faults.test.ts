@@ -1,0 +1,166 @@
+// Faults of the real multi-process server (`node --import tsx server/main.ts`): kill -9 of every
+// process right after 1,000 acknowledged DMs to an offline user; SIGTERM under load; a reactor
+// killed while its users chat; a port that is already in use.
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { eventually, loggedIn, registered, startServerProcess, tempDir } from '../testing/helpers.ts';
+import { WizzClient } from '../client/wizz-client.ts';
+import { Req, Srv } from '../protocol/codes.ts';
+import type { Frame } from '../protocol/frame.ts';
+
+const CHEAP = ['--scrypt-log-n', '10']; // hashing is not what these tests are about
+
+/** The reactor processes of a primary (its children running server/main.ts). */
+function childrenOf(pid: number): number[] {
+  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((line) => line.includes('server/main.ts'))
+    .map((line) => Number(line.trim().split(/\s+/)[0]));
+}
+
+describe.sequential('crash and stop', () => {
+  const db = path.join(tempDir(), 'wizz.db');
+  const acked: number[] = [];
+
+  it('kill -9 right after 1,000 DMs to an offline user were acknowledged: after a restart all are in HISTORY and delivered at LOGIN', { timeout: 90_000 }, async () => {
+    const server = await startServerProcess(['--reactors', '1', '--port', '0', '--db', db, ...CHEAP]);
+    await registered(server.port, 'offline_olga');
+    const senders = await Promise.all(Array.from({ length: 4 }, () => loggedIn(server.port)));
+    await Promise.all(
+      senders.flatMap((s, k) =>
+        Array.from({ length: 250 }, (_, i) =>
+          s.client.call(Req.SEND, { to: 'offline_olga', text: `dm ${k}/${i}` }).then((r) => acked.push(r.msgId as number)),
+        ),
+      ),
+    );
+    expect(acked).toHaveLength(1_000);
+    server.child.kill('SIGKILL'); // the primary; its reactor exits when the IPC channel drops
+    await server.exited;
+    await Promise.all(senders.map((s) => s.client.closed));
+
+    const again = await startServerProcess(['--reactors', '1', '--port', '0', '--db', db, ...CHEAP]);
+    const olga = await WizzClient.connect(again.port);
+    const got: number[] = [];
+    olga.retainPushed = false;
+    olga.onPush = (f: Frame) => {
+      if (f.type === Srv.MESSAGE) got.push(f.body.msgId as number);
+    };
+    expect((await olga.call(Req.LOGIN, { user: 'offline_olga', password: 'correct horse' })).pending).toBe(1_000);
+    await eventually(() => got.length === 1_000, 10_000);
+    expect(got).toEqual([...acked].sort((a, b) => a - b));
+    for (const s of senders) {
+      const seen: number[] = [];
+      let before: number | undefined;
+      for (;;) {
+        const page = (await olga.call(Req.HISTORY, { with: s.user, limit: 100, ...(before ? { before } : {}) })).messages as Array<{ msgId: number }>;
+        if (page.length === 0) break;
+        seen.push(...page.map((m) => m.msgId));
+        before = page.at(-1)!.msgId;
+      }
+      expect(seen).toHaveLength(250);
+      for (const id of seen) expect(acked).toContain(id);
+    }
+
+    // SIGTERM under load: every acknowledged SEND is in the database, which is closed cleanly
+    // (its WAL checkpointed into the main file), and the exit code is 0.
+    const loud = await Promise.all(Array.from({ length: 3 }, () => loggedIn(again.port)));
+    const underLoad: number[] = [];
+    let stop = false;
+    const pumps = loud.map(async (s) => {
+      while (!stop && !s.client.isClosed) {
+        // A request the stopping server did not read gets no reply: stop waiting when the socket closes.
+        const gone = s.client.closed.then(() => null);
+        const batch = await Promise.all(Array.from({ length: 20 }, () => Promise.race([s.client.request(Req.SEND, { to: 'offline_olga', text: 'load' }, 10_000).catch(() => null), gone])));
+        for (const r of batch) if (r?.type === Srv.OK) underLoad.push(r.body.msgId as number);
+      }
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await again.stop('SIGTERM')).toBe(0);
+    stop = true;
+    await Promise.all(pumps);
+    await olga.closed;
+    expect(underLoad.length).toBeGreaterThan(0);
+    expect(again.output()).toMatch(/database flushed and closed/);
+    const wal = `${db}-wal`;
+    expect(!fs.existsSync(wal) || fs.statSync(wal).size === 0).toBe(true);
+    const check = new Database(db, { readonly: true });
+    const stored = new Set(check.prepare("SELECT id FROM messages WHERE text = 'load'").pluck().all() as number[]);
+    check.close();
+    for (const id of underLoad) expect(stored.has(id)).toBe(true);
+  });
+});
+
+describe('a reactor dies', () => {
+  it("connections are counted over both reactors; a dead reactor is replaced; the other reactor's users keep chatting and see its users leave their rooms", { timeout: 90_000 }, async () => {
+    const server = await startServerProcess(['--reactors', '2', '--port', '0', '--db', path.join(tempDir(), 'wizz.db'), '--max-connections', '12', ...CHEAP]);
+    const clients = [];
+    for (let i = 0; i < 8; i++) clients.push(await loggedIn(server.port));
+    // --max-connections counts both reactors together: 12 in all are served, the 13th is refused.
+    const extras: WizzClient[] = [];
+    for (let i = 0; i < 4; i++) {
+      extras.push(await WizzClient.connect(server.port));
+      expect((await extras.at(-1)!.request(Req.PING, {})).type).toBe(Srv.OK);
+    }
+    // The reactors learn each other's counts through the primary, a moment after each accept: a
+    // connection that slips in before that is closed again and the next one tried.
+    let refusal: string | null = null;
+    await eventually(async () => {
+      const c = await WizzClient.connect(server.port);
+      const first = await Promise.race([
+        c.nextPush((f) => f.type === Srv.ERROR, 5_000).catch(() => null),
+        c.request(Req.PING, {}, 5_000).catch(() => null),
+      ]);
+      if (first?.type === Srv.ERROR) refusal = first.body.code as string;
+      await c.close();
+      return refusal !== null;
+    }, 10_000);
+    expect(refusal).toBe('server_full');
+    await Promise.all(extras.map((c) => c.close()));
+    for (const c of clients) await c.client.call(Req.JOIN, { room: '#fate' });
+    const reactors = childrenOf(server.child.pid!);
+    expect(reactors, server.output()).toHaveLength(2);
+    process.kill(reactors[0]!, 'SIGKILL');
+    // The kernel closes a dead process's sockets at once: its clients see the close within moments.
+    const closed = await Promise.all(clients.map((c) => Promise.race([c.client.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3_000))])));
+    const victims = clients.filter((_, i) => closed[i]);
+    const survivors = clients.filter((_, i) => !closed[i]);
+    expect(victims.length).toBeGreaterThan(0); // round-robin dealt clients to both reactors
+    expect(survivors.length).toBeGreaterThan(1);
+    for (const s of survivors) {
+      for (const v of victims) await s.client.nextPush((f) => f.type === Srv.PRESENCE && f.body.event === 'leave' && f.body.user === v.user, 20_000);
+    }
+    await survivors[0]!.client.call(Req.SAY, { room: '#fate', text: 'still here' });
+    for (const s of survivors.slice(1)) expect((await s.client.nextPush((f) => f.type === Srv.ROOM, 20_000)).body.text).toBe('still here');
+    await eventually(() => /exited \(SIGKILL\); starting another/.test(server.output()), 10_000);
+    await eventually(() => childrenOf(server.child.pid!).length === 2, 10_000);
+    // The victims come back (wherever round-robin puts them) and chat with the survivors.
+    const back = await loggedIn(server.port, victims[0]!.user, false);
+    await back.client.call(Req.JOIN, { room: '#fate' });
+    await back.client.call(Req.SAY, { room: '#fate', text: 'back' });
+    expect((await survivors[0]!.client.nextPush((f) => f.type === Srv.ROOM && f.body.text === 'back', 20_000)).body.from).toBe(back.user);
+    expect(await server.stop('SIGTERM')).toBe(0);
+  });
+});
+
+describe('bind failure', () => {
+  it('port in use: one clear message, exit code ≠ 0, no restart loop', { timeout: 60_000 }, async () => {
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const port = (squatter.address() as net.AddressInfo).port;
+    const failure = await startServerProcess(['--reactors', '2', '--port', String(port), '--db', path.join(tempDir(), 'wizz.db')], { timeoutMs: 30_000 }).then(
+      () => null,
+      (err: Error) => err.message,
+    );
+    squatter.close();
+    expect(failure).not.toBeNull();
+    const code = Number(/exited with (\d+)/.exec(failure!)?.[1]);
+    expect(code).not.toBe(0);
+    expect(failure!.match(/already in use/g)).toHaveLength(1);
+    expect(failure).not.toMatch(/starting another/);
+  });
+});
