@@ -1,4 +1,4 @@
-// `npm run profile:server [-- --reactors N --duration 8 --rooms 4 --members 50 --publishers 2
+// `npm run profile [-- --reactors N --duration 8 --rooms 4 --members 50 --publishers 2
 // --window 16 --size 64] [--write]` — "profile before you pool", applied to our own server: runs the
 // reference server under `node --cpu-prof` (the cluster's reactors inherit the flag, and worker
 // threads are profiled too), drives the bench's room fan-out at it from separate load processes,
@@ -6,7 +6,7 @@
 // time and the share of working time in "(garbage collector)", for the reactors, the primary and
 // the database thread. Profiles are kept under reports/profile-server/ (gitignored); --write also
 // records the summary in docs/data/server-profile.json for the performance page.
-// (`npm run profile` is stage 08's workload profiler, a different thing.)
+// (`npm run profile:lab` is stage 08's workload profiler, a different thing.)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -59,7 +59,7 @@ const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const dir = path.join(root, 'reports', 'profile-server', stamp);
 fs.mkdirSync(dir, { recursive: true });
 const loadAtStart = loadAverage();
-console.log(`profile:server — ${reactors} reactor(s) under --cpu-prof, room fan-out ${fan.rooms} × ${fan.members}, ${fan.seconds} s; load average ${loadAtStart}`);
+console.log(`profile — ${reactors} reactor(s) under --cpu-prof, room fan-out ${fan.rooms} × ${fan.members}, ${fan.seconds} s; load average ${loadAtStart}`);
 const dataDir = tempDir();
 const sys = await startSystem({ name: `wizz reference, ${reactors} reactors`, kind: 'reference', reactors, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] }, dataDir);
 let delivered = 0;
@@ -115,7 +115,7 @@ console.log(`profiles: ${path.relative(root, dir)}/ (open them in Chrome DevTool
 if (values.write) {
   const m = machine(loadAtStart);
   const file = path.join(root, 'docs/data/server-profile.json');
-  const command = `npm run profile:server -- ${process.argv.slice(2).join(' ')}`.trim();
+  const command = `npm run profile -- ${process.argv.slice(2).join(' ')}`.trim();
   writeJson(file, {
     command,
     machine: `${m.cpu}, ${m.nproc} cores, ${m.memoryGiB} GiB, ${m.kernel}, Node ${m.node}; load average ${loadAtStart} at start (a shared machine)`,

@@ -1,4 +1,4 @@
-// `npm run profile -- [allocating|preallocated|storm|storm-pooled] [messages]` — runs a workload
+// `npm run profile:lab -- [allocating|preallocated|storm|storm-pooled] [messages]` — runs a workload
 // under your harness, prints the report and the verdict, and (the npm script starts node with
 // --cpu-prof) writes a .cpuprofile to .wizz/profiles/ whose "(garbage collector)" samples you can
 // compare with the harness's number in Chrome DevTools (Performance → Load profile).

@@ -47,7 +47,7 @@ async function runScript(script: string, args: string[], profileDir: string): Pr
   const [cmd, ...rest] = argv;
   const bin = cmd === 'node' ? process.execPath : path.join(PROJECT, 'node_modules/.bin', cmd!);
   argv = [...rest, ...args];
-  if (script === 'profile' && args.length === 1) argv.push(args[0]!.startsWith('storm') ? '60000' : '8000'); // fewer messages
+  if (script === 'profile:lab' && args.length === 1) argv.push(args[0]!.startsWith('storm') ? '60000' : '8000'); // fewer messages
   const env: NodeJS.ProcessEnv = { ...process.env, POOL_BENCH_MESSAGES: '20000' };
   delete env.NODE_OPTIONS;
   try {
@@ -63,9 +63,9 @@ describe('08-profile: the README runs as written', () => {
   it('gives profiling steps that work on Node 20 (no NODE_OPTIONS=--cpu-prof)', () => {
     expect(README, 'NODE_OPTIONS=--cpu-prof fails on Node 20 ("--cpu-prof is not allowed in NODE_OPTIONS")').not.toMatch(/NODE_OPTIONS=--cpu-prof/);
     const commands = readmeCommands();
-    expect(commands.map((c) => c.script), 'the README lists its commands in sh blocks').toEqual(expect.arrayContaining(['profile', 'bench:pool']));
+    expect(commands.map((c) => c.script), 'the README lists its commands in sh blocks').toEqual(expect.arrayContaining(['profile:lab', 'bench:pool']));
     for (const c of commands) expect(SCRIPTS[c.script], `README: \`${c.line}\` — package.json has no script "${c.script}"`).toBeDefined();
-    expect(SCRIPTS.profile, 'the profile script gives --cpu-prof to node itself').toMatch(/^node .*--cpu-prof/);
+    expect(SCRIPTS['profile:lab'], 'the profile:lab script gives --cpu-prof to node itself').toMatch(/^node .*--cpu-prof/);
   });
 
   it("runs each of the README's commands: a report and a verdict, and a CPU profile where promised", async () => {
@@ -81,11 +81,11 @@ describe('08-profile: the README runs as written', () => {
       for (const r of results) {
         const tail = r.out.trim().split('\n').slice(-6).join('\n');
         expect(r.code, `README: \`${r.line}\` failed (exit ${r.code}):\n${tail}`).toBe(0);
-        if (r.script === 'profile') expect(r.out, `README: \`${r.line}\` prints the share and the verdict:\n${tail}`).toMatch(/GC share \d+(\.\d+)? % → (pool|no-pool|borderline)/);
+        if (r.script === 'profile:lab') expect(r.out, `README: \`${r.line}\` prints the share and the verdict:\n${tail}`).toMatch(/GC share \d+(\.\d+)? % → (pool|no-pool|borderline)/);
         if (r.script === 'bench:pool') expect(r.out, `README: \`${r.line}\` prints its table:\n${tail}`).toMatch(/in flight\s+variant\s+collections/);
       }
       const profiles = fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
-      expect(profiles.length, 'npm run profile writes a .cpuprofile (node --cpu-prof)').toBeGreaterThan(0);
+      expect(profiles.length, 'npm run profile:lab writes a .cpuprofile (node --cpu-prof)').toBeGreaterThan(0);
       const parsed = JSON.parse(fs.readFileSync(path.join(profileDir, profiles[0]!), 'utf8')) as { nodes?: unknown[] };
       expect(Array.isArray(parsed.nodes), 'a .cpuprofile DevTools can load').toBe(true);
     } finally {
