@@ -268,6 +268,33 @@ describe('01-select: does the work of a select loop', () => {
       ).toBeLessThanOrEqual(3);
     }));
 
+  it('flushes only the fds select() reported writable: a stalled client costs no write() per wake-up', () =>
+    withServer(
+      async (stage) => {
+        const [talker] = await stage.connect(1);
+        stage.open('never-reads');
+        await stage.waitFor(() => stage.openFds().length === 3, 'the never-reading client to be accepted');
+        // About 2 KiB of this fill the stalled client's socket; the rest waits in its queue for good.
+        await stage.sayAndWait(talker!, 'x'.repeat(4_000), [], 'the first big message');
+        await stage.waitFor(() => stage.hasReply(talker!, `say:${'x'.repeat(4_000)}`), 'the OK for the big message');
+        stage.proc.meter.reset();
+        const pings = 40;
+        for (let i = 0; i < pings; i++) {
+          const id = stage.ping(talker!);
+          await stage.waitFor(() => stage.hasReply(talker!, id), `the OK for PING ${i + 1}`);
+        }
+        const writes = stage.proc.meter.get('write').calls;
+        const selects = stage.proc.meter.get('select').calls;
+        expect(
+          writes,
+          `${writes} write() calls in ${selects} wake-ups to answer ${pings} PINGs while another client's bytes waited ` +
+            'for a socket that never drains: flush a connection only when select() left its bit set in writefds ' +
+            '(FD_ISSET(fd, writefds)) — writing to the others just returns EAGAIN, a syscall for nothing',
+        ).toBeLessThanOrEqual(pings + 5);
+      },
+      { sndbuf: 1024, rcvbuf: 1024 },
+    ));
+
   it('sleeps while nothing happens: no watching for writability without queued bytes', () =>
     withServer(async (stage) => {
       await stage.connect(20);

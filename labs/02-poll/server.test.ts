@@ -215,6 +215,48 @@ describe('02-poll: survives hostile clients and its own bookkeeping', () => {
       },
       { sndbuf: 4096, rcvbuf: 4096, maxOutboundBytes: 8192 },
     ));
+  for (const speaks of [true, false]) {
+    it(`drops a client whose queue overflows mid-scan when the scan reaches it${speaks ? ', before reading what it sent' : ''}`, () =>
+      withServer(
+        async (stage) => {
+          // In slot order: the speaker, the laggard (never reads), the one scanned after it, a watcher.
+          const [speaker] = await stage.connect(1);
+          const laggard = stage.open('never-reads');
+          await stage.waitFor(() => stage.openFds().length === 3, 'the never-reading client to be accepted');
+          const [after, watcher] = await stage.connect(2);
+          // Fill the laggard's socket (1 KiB + 4 KiB) and about 6 KiB of its 8 KiB queue.
+          for (const [k, size] of [6_000, 5_000].entries()) {
+            await stage.sayAndWait(speaker!, `${k} ${'f'.repeat(size)}`, [after!, watcher!]);
+          }
+          expect(stage.openFds().length, 'the laggard is still connected: its queue has not overflowed yet').toBe(5);
+          // One wake-up: the speaker's message overflows the laggard's queue (dooming it), the
+          // laggard itself sends a message (or not), and the client after it in the array speaks.
+          speaker!.sendFrame(MessageType.SAY, { id: 'last straw', text: 'z'.repeat(3_000) });
+          if (speaks) laggard.sendFrame(MessageType.SAY, { id: 'doomed', text: 'from the doomed' });
+          after!.sendFrame(MessageType.SAY, { id: 'after', text: 'after the drop' });
+          await stage.waitFor(() => stage.heard(watcher!, 'after the drop').length === 1, 'the message sent after the laggard was doomed');
+          await stage.waitFor(() => stage.openFds().length === 4, 'the server to drop the client whose outbound queue overflowed');
+          await stage.idle(50);
+          const story = stage
+            .frames(watcher!)
+            .filter((f) => f.type === MessageType.ROOM || (f.type === MessageType.PRESENCE && f.body.event === 'leave'))
+            .slice(-3)
+            .map((f) => (f.type === MessageType.PRESENCE ? 'leave' : String(f.body.text).slice(0, 15)));
+          expect(
+            stage.heard(watcher!, 'from the doomed').length > 0,
+            'a client doomed by an overflowing queue had its message broadcast: once something sent in this wake-up ' +
+              'doomed a connection, service() must return false for it without reading it (README step 3)',
+          ).toBe(false);
+          expect(
+            story,
+            'what a watcher heard in that wake-up: the message that overflowed the laggard\'s queue, the laggard\'s leave, ' +
+              'then the message of the client after it in the array. The scan closes a doomed connection when it reaches ' +
+              'its slot — whether or not poll() reported anything for it — not at some later wake-up (README steps 3 and 4)',
+          ).toEqual(['z'.repeat(15), 'leave', 'after the drop']);
+        },
+        { sndbuf: 1024, rcvbuf: 4096, maxOutboundBytes: 8192 },
+      ));
+  }
 });
 
 // --- 3. scale and complexity ---------------------------------------------------------------------------------------
