@@ -1,0 +1,205 @@
+// Graders stages 03 and 04 share, word for word: what a server must stop doing for a client it
+// decided to close or dropped earlier in the same batch — handle its frames, deliver to it, read,
+// write or close its fd again — and the helpers their slow-reader graders use.
+import { afterEach, expect, it } from 'vitest';
+import { EAGAIN, EBADF } from '#kernel/index.ts';
+import { MessageType } from './chat.ts';
+import { StageRun, type Client } from './grading.ts';
+import type { RunServer } from './server-options.ts';
+import { FrameDecoder, encodeFrame, type Frame } from '#server/protocol/frame.ts';
+
+export const MESSAGES = 24;
+
+
+/** Reads a 'never-reads' client's socket by hand, as a client that finally catches up would. */
+export function catchUp(client: Client, decoder: FrameDecoder, into: Frame[]): void {
+  const buf = new Uint8Array(4096);
+  for (let i = 0; i < 10_000; i++) {
+    const n = client.proc.read(client.fd, buf);
+    if (n === -EAGAIN || n <= 0) return;
+    into.push(...decoder.push(buf.subarray(0, n)));
+  }
+}
+
+/**
+ * The talker sends MESSAGES SAYs; the first alone is more than both socket buffers hold, so the
+ * very first write to a client that reads nothing is already partial and the rest is queued.
+ */
+export async function fillSlowClient(r: StageRun, talker: Client): Promise<void> {
+  for (let i = 0; i < MESSAGES; i++) {
+    talker.send(encodeFrame(MessageType.SAY, { id: `s${i}`, text: `#${i} `.padEnd(i === 0 ? 6000 : 400, '.') }));
+  }
+  await r.waitFor(() => r.hasReply(talker, `s${MESSAGES - 1}`), `OK for all ${MESSAGES} SAYs of the talker`);
+}
+
+/** Records every read(), write() and close() the server makes on an fd it no longer has open (EBADF). */
+export function watchBadFds(r: StageRun): string[] {
+  const bad: string[] = [];
+  for (const name of ['read', 'write', 'close'] as const) {
+    const original = (r.proc[name] as (fd: number, ...rest: unknown[]) => number).bind(r.proc);
+    Object.defineProperty(r.proc, name, {
+      configurable: true,
+      writable: true,
+      value: (fd: number, ...rest: unknown[]): number => {
+        const result = original(fd, ...rest);
+        if (result === -EBADF) bad.push(`${name}(${fd})`);
+        return result;
+      },
+    });
+  }
+  return bad;
+}
+
+/** Unknown to the protocol: the server answers ERROR bad_frame and closes once that is written. */
+export const UNKNOWN_TYPE = 0x7e;
+
+/** Registers the shared graders in the caller's describe block, each on a fresh run of `server`. */
+export function closingClientGraders(server: RunServer): void {
+  let run: StageRun | null = null;
+  afterEach(async () => {
+    if (run && !run.stopped && !run.crashed) await run.stop().catch(() => {});
+    run = null;
+  });
+
+  it('handles nothing more from a client it decided to close, even while its goodbye waits to be written', async () => {
+    run = new StageRun(server, { sndbuf: 2048, rcvbuf: 2048, maxOutboundBytes: 1024 * 1024 });
+    const [talker] = await run.connect(1);
+    const fdsBefore = run.openFds().length;
+    const sloth = run.open('never-reads');
+    await run.waitFor(() => run!.openFds().length === fdsBefore + 1, 'the server to accept the client that reads nothing yet');
+    await fillSlowClient(run, talker!);
+
+    // An unknown frame and a SAY in one read, then another SAY in a later read: the ERROR and the
+    // close wait behind a full socket, and neither SAY may reach the room.
+    const unknown = encodeFrame(UNKNOWN_TYPE, {});
+    const sameRead = encodeFrame(MessageType.SAY, { id: 'late1', text: 'said right after a bad frame' });
+    const both = new Uint8Array(unknown.length + sameRead.length);
+    both.set(unknown, 0);
+    both.set(sameRead, unknown.length);
+    run.proc.meter.reset();
+    sloth.send(both);
+    await run.waitFor(() => run!.proc.meter.get('read').calls >= 2, 'the server to read the bad frame');
+    await run.idle(50);
+    sloth.send(encodeFrame(MessageType.SAY, { id: 'late2', text: 'said while being closed' }));
+    await run.waitFor(() => run!.proc.meter.get('read').calls >= 4, 'the server to read what came after the bad frame');
+    await run.idle(50);
+    expect(
+      run.heard(talker!, 'said right after a bad frame'),
+      'a SAY that came in the same read as an unknown frame type reached the room: once a frame makes you close ' +
+        'a client (closeAfterFlush), stop handling the frames after it',
+    ).toHaveLength(0);
+    expect(
+      run.heard(talker!, 'said while being closed'),
+      'a SAY from a client whose ERROR and close were still waiting to be written reached the room: while it is ' +
+        'being closed, read what it sends only to drop it',
+    ).toHaveLength(0);
+
+    // It catches up: it gets its backlog, the ERROR, and then the connection closes.
+    const decoder = new FrameDecoder();
+    const got: Frame[] = [];
+    for (let round = 0; round < 200 && run.openFds().length > fdsBefore; round++) {
+      catchUp(sloth, decoder, got);
+      await run.idle(20);
+    }
+    expect(run.openFds().length, 'the server to close the client once its ERROR bad_frame was written').toBe(fdsBefore);
+    catchUp(sloth, decoder, got);
+    expect(got.some((f) => f.type === MessageType.ERROR), 'the client closed for an unknown frame gets ERROR bad_frame first').toBe(true);
+    expect(
+      got.filter((f) => f.type === MessageType.OK).map((f) => f.body.re),
+      'the client got OK for SAYs it sent after the frame that made the server close it',
+    ).toEqual([]);
+    await run.stop();
+  });
+
+  it('drops two slow consumers in one cascade: no delivery to, and no second close of, a client already gone', async () => {
+    const maxOutboundBytes = 8 * 1024;
+    run = new StageRun(server, { sndbuf: 1024, rcvbuf: 1024, maxOutboundBytes });
+    const [talker, reader] = await run.connect(2);
+    const fdsBefore = run.openFds();
+    const first = run.open('never-reads');
+    await run.waitFor(() => run!.openFds().length === fdsBefore.length + 1, 'the server to accept a client that never reads');
+    const withFirst = run.openFds();
+    const second = run.open('never-reads');
+    await run.waitFor(() => run!.openFds().length === withFirst.length + 1, 'the server to accept a second client that never reads');
+    const secondFd = run.openFds().find((fd) => !withFirst.includes(fd))!;
+    // Both queues must be equal: the first one heard the second join, so the second gets a PING
+    // reply of exactly that size. Both take long names, so each one's leave is bigger than a ROOM.
+    const joined = encodeFrame(MessageType.PRESENCE, { room: 'lobby', user: `guest${secondFd}`, event: 'join' }).length;
+    const id = Array.from({ length: 64 }, (_, n) => 'p'.repeat(n + 1)).find((id) => encodeFrame(MessageType.OK, { re: id }).length === joined)!;
+    first.send(encodeFrame(MessageType.LOGIN, { id: 'l', user: 'a'.repeat(32) }));
+    second.send(encodeFrame(MessageType.LOGIN, { id: 'l', user: 'b'.repeat(32) }));
+    second.send(encodeFrame(MessageType.PING, { id }));
+    talker!.send(encodeFrame(MessageType.LOGIN, { id: 'l', user: 't' }));
+    await run.waitFor(() => run!.hasReply(talker!, 'l'), 'OK for the LOGIN of the talker');
+    await run.idle(50);
+    // Short messages to both, in lockstep: the message that overflows the first queue is smaller
+    // than the first one's leave, which then overflows the second queue inside the same delivery.
+    run.proc.meter.reset();
+    // In batches the reader can take without passing the bound itself.
+    const texts = Array.from({ length: 400 }, (_, i) => `${i}`);
+    for (let start = 0; start < texts.length; start += 50) {
+      const batch = texts.slice(start, start + 50);
+      batch.forEach((text) => talker!.send(encodeFrame(MessageType.SAY, { id: `d${text}`, text })));
+      await run.waitFor(
+        () => batch.every((t) => run!.heard(reader!, t).length === 1),
+        `the reading client to hear messages ${start}–${start + batch.length - 1} while two others never read`,
+      );
+    }
+    await run.waitFor(() => run!.openFds().length === fdsBefore.length, 'the server to drop both clients that never read');
+    const closes = run.proc.meter.get('close').calls;
+    expect(
+      closes,
+      `${closes} close() calls to drop 2 clients: a client dropped earlier in the same batch must not be ` +
+        'disconnected again — its fd may already belong to someone else (check its closed flag first)',
+    ).toBe(2);
+    const ping = run.ping(reader!);
+    await run.waitFor(() => run!.hasReply(reader!, ping), 'the server to keep serving the others afterwards');
+    await run.stop();
+  });
+
+  it('touches nothing of a client dropped earlier in the batch: no write, no read of its fd', async () => {
+    // The talker's huge SAY goes first to the reader, whose queue was empty: it is to be written
+    // once the deliveries are queued. Next in line, the slow client overflows and is dropped; its
+    // leave, on top of the huge message, overflows the reader's queue too. By the time the loop
+    // writes, the reader is closed: writing to its fd now is writing to a closed (or reused) fd.
+    // The reader's own PING, ready in the same wake-up, must not be read from the closed fd either.
+    const text = 'x'.repeat(8192);
+    const roomLength = encodeFrame(MessageType.ROOM, { room: '#lobby', from: 't', text, ts: 1_000_000_000_000 }).length;
+    const maxOutboundBytes = roomLength + 20;
+    run = new StageRun(server, { sndbuf: 16 * 1024, rcvbuf: 16 * 1024, maxOutboundBytes });
+    const [talker, reader] = await run.connect(2);
+    const fdsBefore = run.openFds().length;
+    const sloth = run.open('never-reads');
+    await run.waitFor(() => run!.openFds().length === fdsBefore + 1, 'the server to accept a client that never reads');
+    sloth.send(encodeFrame(MessageType.LOGIN, { id: 'l', user: 's'.repeat(32) }));
+    talker!.send(encodeFrame(MessageType.LOGIN, { id: 'l', user: 't' }));
+    await run.waitFor(() => run!.hasReply(talker!, 'l'), 'OK for the LOGIN of the talker');
+    // A backlog for the slow client: its socket fills, and some bytes wait in its queue.
+    const texts = Array.from({ length: 64 }, (_, i) => `#${i} `.padEnd(500, '.'));
+    for (let start = 0; start < texts.length; start += 8) {
+      const batch = texts.slice(start, start + 8);
+      batch.forEach((t) => talker!.send(encodeFrame(MessageType.SAY, { id: `b${t}`, text: t })));
+      await run.waitFor(() => batch.every((t) => run!.heard(reader!, t).length === 1), 'the reader to hear the first messages');
+    }
+    await run.idle(50);
+    const bad = watchBadFds(run);
+    talker!.send(encodeFrame(MessageType.SAY, { id: 'huge', text }));
+    reader!.send(encodeFrame(MessageType.PING, { id: 'same-wake-up' }));
+    await run.waitFor(() => run!.hasReply(talker!, 'huge'), 'OK for the huge SAY');
+    await run.waitFor(() => run!.openFds().length === fdsBefore - 1, 'the server to drop the slow client and the overflowed reader');
+    expect(
+      bad,
+      'the server read, wrote to or closed an fd it had already closed: a client dropped while the deliveries of a ' +
+        'batch were queued must be skipped when the batch is flushed, and its events later in the same wake-up ' +
+        'ignored (check its closed flag)',
+    ).toEqual([]);
+    const error = run.frames(reader!).find((f) => f.type === MessageType.ERROR);
+    expect(
+      error?.body,
+      'the dropped reader, whose socket had room, should get ERROR slow_consumer saying how many bytes were too many',
+    ).toMatchObject({ code: 'slow_consumer', message: expect.stringContaining(`${maxOutboundBytes}`) });
+    const ping = run.ping(talker!);
+    await run.waitFor(() => run!.hasReply(talker!, ping), 'the server to keep serving the talker afterwards');
+    await run.stop();
+  });
+}
