@@ -24,6 +24,14 @@ export interface Config {
   maxRoomMembers: number;
   scryptLogN: number;
   dbQueue: number;
+  /** Empty: one host. Otherwise hosts route between each other through this Redis. */
+  redis: string;
+  /** Empty: the embedded SQLite file `db`. Otherwise the shared PostgreSQL store. */
+  database: string;
+  /** Names this host in logs and presence leases; empty: the primary picks a random one. */
+  nodeId: string;
+  /** Seconds after which a silent host's users count as gone (many hosts only). */
+  presenceLeaseS: number;
 }
 
 interface Setting {
@@ -36,6 +44,8 @@ interface Setting {
   fallback: () => string | number;
   min?: number;
   max?: number;
+  /** A string setting's accepted form, and how to describe it when the value does not match. */
+  pattern?: { re: RegExp; expected: string };
 }
 
 const int = (key: keyof Config, flag: string, env: string, fallback: number | (() => number), min: number, max: number, help: string): Setting => ({
@@ -66,6 +76,11 @@ export const SETTINGS: Setting[] = [
   int('maxRoomMembers', 'max-room-members', 'WIZZ_MAX_ROOM_MEMBERS', DEFAULT_MAX_ROOM_MEMBERS, 1, 10_000_000, 'members of one room'),
   int('scryptLogN', 'scrypt-log-n', 'WIZZ_SCRYPT_LOG_N', DEFAULT_SCRYPT.logN, 10, 20, 'log2 of scrypt N for new password hashes (OWASP: 17)'),
   int('dbQueue', 'db-queue', 'WIZZ_DB_QUEUE', 100_000, 100, 10_000_000, 'database requests waiting at most (unavailable beyond)'),
+  // Many hosts as one (docs/server/cluster.md): without these two, nothing changes.
+  { key: 'redis', flag: 'redis', env: 'WIZZ_REDIS_URL', kind: 'string', fallback: () => '', help: 'redis://HOST:PORT routes between hosts (default: one host)', pattern: { re: /^rediss?:\/\/\S+$/, expected: 'a redis:// URL' } },
+  { key: 'database', flag: 'database', env: 'WIZZ_DATABASE_URL', kind: 'string', fallback: () => '', help: 'postgres://USER@HOST:PORT/DB shared store (default: SQLite --db)', pattern: { re: /^postgres(ql)?:\/\/\S+$/, expected: 'a postgres:// URL' } },
+  { key: 'nodeId', flag: 'node-id', env: 'WIZZ_NODE_ID', kind: 'string', fallback: () => '', help: 'this host\'s name in logs and presence (default: random)', pattern: { re: /^[A-Za-z0-9_.-]{1,64}$/, expected: '1-64 letters, digits, "_", "." or "-"' } },
+  int('presenceLeaseS', 'presence-lease', 'WIZZ_PRESENCE_LEASE', 5, 1, 3_600, 'seconds before a silent host\'s users count as gone'),
 ];
 
 export class ConfigError extends Error {}
@@ -88,7 +103,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   }
   const config: Record<string, string | number> = {};
   for (const s of SETTINGS) {
-    config[s.key] = s.kind === 'string' ? (raw[s.key] ?? (s.fallback() as string)) : integer(s, raw[s.key]);
+    config[s.key] = s.kind === 'string' ? text(s, raw[s.key]) : integer(s, raw[s.key]);
   }
   return config as unknown as Config;
 }
@@ -109,6 +124,12 @@ export function policyOf(config: Config): Policy {
 /** The reactor-side bounds a Config asks for (the outbound and inbound bounds are fixed). */
 export function reactorLimitsOf(config: Config): Partial<ReactorLimits> {
   return { maxConnections: config.maxConnections, maxStallMs: config.stallTimeoutS * 1000 };
+}
+
+function text(s: Setting, value: string | undefined): string {
+  if (value === undefined) return s.fallback() as string;
+  if (s.pattern && !s.pattern.re.test(value)) throw new ConfigError(`${s.flag} must be ${s.pattern.expected}, got "${value}"`);
+  return value;
 }
 
 function integer(s: Setting, value: string | undefined): number {

@@ -58,7 +58,7 @@ function sidebar(): DefaultTheme.SidebarItem[] {
       ],
     },
     { text: 'Labs', items: [...item('labs/index', 'The path'), ...labItems(), ...item('labs/debugging-hangs', 'Debugging a hang')] },
-    { text: 'Reference server', items: [...item('server/index', 'Piece by piece'), ...item('server/files', 'File map'), ...item('server/guarantees', 'Guarantees'), ...item('server/performance', 'Performance')] },
+    { text: 'Reference server', items: [...item('server/index', 'Piece by piece'), ...item('server/files', 'File map'), ...item('server/guarantees', 'Guarantees'), ...item('server/performance', 'Performance'), ...item('server/cluster', 'Beyond one machine')] },
     { text: 'Reference', items: [...item('reference/protocol', 'Wire protocol'), ...kernelItems(), ...item('reference/graders', 'How strong are the graders')] },
   ];
   return groups.filter((g) => (g.items?.length ?? 0) > 0);

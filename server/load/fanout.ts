@@ -21,6 +21,8 @@ export interface FanoutTask {
   shape: 'fanout';
   protocol: Protocol;
   port: number;
+  /** Several hosts of one wizz cluster: member i of a room connects to ports[i % length] (default: [port]). */
+  ports?: number[];
   /** Room numbers this process drives (the bench deals rooms to load processes). */
   rooms: number[];
   members: number;
@@ -61,6 +63,8 @@ export interface ShapeResult {
   errors: Record<string, number>;
   /** Connections that answered a PING in the window and were still open at its end (connections shape). */
   open: number;
+  /** Connections the server answered while they were set up: what it held when the window began (connections shape). */
+  established: number;
 }
 
 export interface Running {
@@ -108,10 +112,10 @@ function meter() {
       on = true;
       startedAt = performance.now();
     },
-    stop(open = 0): ShapeResult {
+    stop(open = 0, established = 0): ShapeResult {
       on = false;
       seconds = (performance.now() - startedAt) / 1000;
-      return { count, delivered, seconds, latency, errors, open };
+      return { count, delivered, seconds, latency, errors, open, established };
     },
   };
 }
@@ -142,8 +146,9 @@ async function wizzFanout(t: FanoutTask): Promise<Running> {
   const clients: WizzClient[] = [];
   const publishers: Array<{ c: WizzClient; room: string }> = [];
   const slots = t.rooms.flatMap((r) => Array.from({ length: t.members }, (_, i) => ({ r, i })));
+  const ports = t.ports ?? [t.port];
   await inParallel(slots, 32, async ({ r, i }) => {
-    const c = await loggedIn(t.port, `${t.prefix}r${r}m${i}`);
+    const c = await loggedIn(ports[i % ports.length]!, `${t.prefix}r${r}m${i}`);
     const room = `#bench-${r}`;
     const join = await c.request(Req.JOIN, { room }, 60_000);
     if (join.type === Srv.ERROR) throw new Error(`JOIN ${room}: ${String(join.body.code)}`);
@@ -286,37 +291,82 @@ async function wizzDm(t: DmTask): Promise<Running> {
 
 const WIZZ_PING = encodeFrame(Req.PING, { id: 1 });
 const REDIS_PING = Buffer.from('PING\r\n');
+/** Connections being set up at once, per load process: below the server's listen backlog (511) for three processes. */
+const SETUP_PARALLEL = 64;
+
+type SetUp = 'held' | 'connect_failed' | 'closed_at_setup' | 'no_answer_at_setup' | string;
+
+/** The error in a reply, or null when it is an answer: a wizz ERROR frame's code, a Redis "-ERR …" line. */
+function replyError(chunk: Buffer, protocol: Protocol): string | null {
+  if (protocol === 'redis') {
+    if (chunk[0] !== 0x2d) return null; // "-"
+    return /max number of clients/i.test(chunk.toString('latin1')) ? 'server_full' : 'server_error';
+  }
+  if (chunk[4] !== Srv.ERROR) return null;
+  return /"code":"([a-z_]+)"/.exec(chunk.toString('latin1'))?.[1] ?? 'server_error';
+}
+
+/**
+ * Connects and PINGs once: a connection counts as held only when the server answered it. The
+ * kernel completes a TCP handshake before the server accepts, and under a burst of connects its
+ * accept queue overflows: the client then believes it is connected while the server never saw the
+ * connection (until a retransmitted SYN-ACK gets it in, up to a minute later). Waiting for the
+ * answer paces the load to what the server really takes, and `held` means served.
+ */
+function setUpOne(port: number, localAddress: string, ping: Uint8Array, protocol: Protocol): Promise<{ s: net.Socket; outcome: SetUp }> {
+  const s = net.connect({ host: '127.0.0.1', port, localAddress });
+  return new Promise((resolve) => {
+    let connected = false;
+    const done = (outcome: SetUp) => {
+      clearTimeout(timer);
+      s.removeAllListeners('data');
+      s.removeAllListeners('close');
+      if (outcome !== 'held') s.destroy();
+      resolve({ s, outcome });
+    };
+    const timer = setTimeout(() => done(connected ? 'no_answer_at_setup' : 'connect_failed'), 30_000);
+    s.on('error', () => {});
+    s.once('connect', () => {
+      connected = true;
+      s.write(ping);
+    });
+    s.on('close', () => done(connected ? 'closed_at_setup' : 'connect_failed'));
+    s.on('data', (chunk: Buffer) => done(replyError(chunk, protocol) ?? 'held'));
+  });
+}
 
 async function idleConnections(t: ConnectionsTask): Promise<Running> {
   const m = meter();
   const sockets: net.Socket[] = [];
   const sentAt = new Map<net.Socket, number>();
   const answered = new Set<net.Socket>();
-  let failedToConnect = 0;
+  /** Connections the server closed or refused during the window: not pinged again. */
+  const gone = new Set<net.Socket>();
+  const ping = t.protocol === 'wizz' ? WIZZ_PING : REDIS_PING;
   const indexes = Array.from({ length: t.count }, (_, i) => i);
-  await inParallel(indexes, 200, async (i) => {
-    // 127.0.<block>.<n>: a fresh source address every perAddress connections (ephemeral ports are
+  await inParallel(indexes, SETUP_PARALLEL, async (i) => {
+    // 127.<x>.<block>.<y>: a fresh source address every perAddress connections (ephemeral ports are
     // per source address, so many addresses let one machine hold more than ~28,000 connections).
     const n = 1 + Math.floor(i / t.perAddress);
     const localAddress = `127.${Math.floor(n / 250) % 250}.${t.block}.${(n % 250) + 1}`;
-    const s = net.connect({ host: '127.0.0.1', port: t.port, localAddress });
-    const ok = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => (s.destroy(), resolve(false)), 30_000);
-      s.once('connect', () => (clearTimeout(timer), resolve(true)));
-      s.once('error', () => (clearTimeout(timer), resolve(false)));
-    });
-    if (!ok) {
-      failedToConnect++;
+    const { s, outcome } = await setUpOne(t.port, localAddress, ping, t.protocol);
+    if (outcome !== 'held') {
+      m.fail(outcome); // server_full, closed_at_setup, connect_failed, …: counted, not held
       return;
     }
-    s.on('error', () => {});
     s.on('close', () => {
       answered.delete(s);
-      if (m.on) m.fail('closed');
+      if (!gone.has(s)) m.fail('closed_by_server');
+      gone.add(s);
     });
     // A reply to a PING is one short frame ("+PONG\r\n" or OK {re:1}); count each data event once.
     s.on('data', (chunk: Buffer) => {
-      if (chunk[4] === Srv.ERROR) m.fail('server_error');
+      const error = replyError(chunk, t.protocol);
+      if (error !== null) {
+        if (!gone.has(s)) m.fail(error);
+        gone.add(s);
+        return;
+      }
       const at = sentAt.get(s);
       if (at !== undefined) {
         sentAt.delete(s);
@@ -326,8 +376,6 @@ async function idleConnections(t: ConnectionsTask): Promise<Running> {
     });
     sockets.push(s);
   });
-  if (failedToConnect) m.errors.connect_failed = failedToConnect;
-  const ping = t.protocol === 'wizz' ? WIZZ_PING : REDIS_PING;
   const timers: NodeJS.Timeout[] = [];
   return {
     open: () => m.start(),
@@ -336,7 +384,8 @@ async function idleConnections(t: ConnectionsTask): Promise<Running> {
       sockets.forEach((s, i) => {
         const first = setTimeout(() => {
           const beat = () => {
-            if (sentAt.has(s)) m.fail('no_answer_within_1s');
+            if (gone.has(s)) return;
+            if (sentAt.has(s) && m.on) m.fail('no_answer_within_1s');
             sentAt.set(s, performance.now());
             s.write(ping);
           };
@@ -348,9 +397,12 @@ async function idleConnections(t: ConnectionsTask): Promise<Running> {
     },
     stop() {
       for (const x of timers) clearInterval(x);
-      // A connection the kernel completed but the server never took up (say, at its open-file
-      // limit) looks open from here: only an answer shows it is really held.
-      return m.stop([...answered].filter((s) => !s.destroyed).length);
+      // Held: answered in the window and still open. Open, never refused, never answered in the
+      // window: a silent hang, counted on its own.
+      const held = [...answered].filter((s) => !s.destroyed).length;
+      const silent = sockets.filter((s) => !s.destroyed && !gone.has(s) && !answered.has(s)).length;
+      if (silent > 0) m.errors.never_answered = silent;
+      return m.stop(held, sockets.length);
     },
     close: async () => {
       for (const s of sockets) s.destroy();

@@ -1,11 +1,12 @@
-// The primary process: opens the database actor, forks one reactor per core (cluster: the primary
-// accepts and hands connections round-robin, since Node 20 has no reusePort), runs the
-// switchboard between them, keeps the cluster-wide connection count, and coordinates start-up
-// failures, reactor restarts and shutdown.
+// The primary process: opens the store (the SQLite actor, or PostgreSQL) and, with many hosts, the
+// connection to Redis; forks one reactor per core (cluster: the primary accepts and hands
+// connections round-robin, since Node 20 has no reusePort), runs the switchboard between them,
+// keeps the host-wide connection count, and coordinates start-up failures, reactor restarts and
+// shutdown.
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config.ts';
-import { DbActor } from '../db/actor-client.ts';
 import { Switchboard } from './switchboard.ts';
+import { chooseHub, chooseStore, nodeIdOf } from './engines.ts';
 import { isControl, primaryTransport, type Control } from '../router/ipc.ts';
 import { describeFileLimit, raiseFileLimit } from '../limits/fd-limit.ts';
 import { RestartBackoff } from './backoff.ts';
@@ -18,14 +19,26 @@ const SAME_PRESS_MS = 1_000;
 export async function runPrimary(config: Config): Promise<void> {
   const log = (line: string) => console.log(line);
   log(describeFileLimit(raiseFileLimit(), config.maxConnections));
-  const actor = new DbActor({ file: config.db, log, maxPending: config.dbQueue });
+  const { store: actor, name: storeName } = chooseStore(config, log);
   try {
     await actor.start();
   } catch (err) {
-    console.error(`wizz: cannot open the database at ${config.db}: ${(err as Error).message}`);
+    console.error(`wizz: cannot open the database at ${storeName}: ${(err as Error).message}`);
     process.exit(1);
   }
-  const switchboard = new Switchboard(actor, { maxRoomMembers: config.maxRoomMembers });
+  const nodeId = nodeIdOf(config);
+  const hubEngine = chooseHub(config, nodeId, log);
+  const switchboard = new Switchboard(actor, { maxRoomMembers: config.maxRoomMembers, hub: hubEngine.build ?? undefined });
+  if (config.redis !== '') {
+    try {
+      await hubEngine.start();
+    } catch (err) {
+      console.error(`wizz: cannot reach Redis at ${hubEngine.name}: ${(err as Error).message}`);
+      await actor.close();
+      process.exit(1);
+    }
+    log(`wizz ${hubEngine.name}`);
+  }
   const workers = new Set<Worker>();
   const connections = new Map<number, number>(); // worker id → connections it holds
   const backoff = new RestartBackoff();
@@ -69,7 +82,7 @@ export async function runPrimary(config: Config): Promise<void> {
         shareCounts();
         if (!serving && !shuttingDown && listening >= config.reactors) {
           serving = true;
-          log(`wizz listening on ${config.host}:${msg.port} (${config.reactors} reactor${config.reactors > 1 ? 's' : ''}, database ${config.db})`);
+          log(`wizz listening on ${config.host}:${msg.port} (${config.reactors} reactor${config.reactors > 1 ? 's' : ''}, database ${storeName}${config.redis !== '' ? `, node ${nodeId}` : ''})`);
         }
       }
     });
@@ -100,6 +113,7 @@ export async function runPrimary(config: Config): Promise<void> {
     failing = shuttingDown = true;
     console.error(message);
     for (const w of workers) w.process.kill('SIGKILL');
+    await hubEngine.close();
     await actor.close();
     process.exit(1);
   };
@@ -122,6 +136,7 @@ export async function runPrimary(config: Config): Promise<void> {
     }, SHUTDOWN_TIMEOUT_MS);
     await exited;
     clearTimeout(timer);
+    await hubEngine.close(); // after the reactors: their users' releases reach Redis first
     await actor.close();
     log('database flushed and closed; bye');
     process.exit(0);

@@ -1,9 +1,10 @@
-// The primary's dispatcher: every reactor's link ends here. Router requests go to the Hub (answered
-// at once, in order), database requests to the actor (answered when committed). Events the Hub
-// emits for a reactor travel down that reactor's link, batched per loop iteration.
-import { Hub } from '../router/hub.ts';
+// The primary's dispatcher: every reactor's link ends here. Router requests go to the hub backend
+// (the in-memory Hub answers at once, in order; the RedisHub of a multi-host server answers when
+// Redis has), database requests to the store (answered when committed). Events the hub emits for a
+// reactor travel down that reactor's link, batched per loop iteration.
+import { Hub, type Emit } from '../router/hub.ts';
 import { Batcher, LinkError, type DownMsg, type Transport, type UpMsg } from '../router/link.ts';
-import { applyHubPost, serveHub } from '../router/ops.ts';
+import { localBackend, type HubBackend } from '../router/ops.ts';
 import { DownFlow } from '../router/down-flow.ts';
 import { dbCallFrom, type DbCall } from '../db/ops.ts';
 
@@ -11,16 +12,23 @@ export interface DbCaller {
   send(call: DbCall): Promise<unknown>;
 }
 
+export interface SwitchboardOptions {
+  maxRoomMembers?: number;
+  /** Builds the hub backend around the switchboard's emit; default: the in-memory Hub of one host. */
+  hub?: (emit: Emit) => HubBackend;
+}
+
 export class Switchboard {
-  readonly hub: Hub;
+  readonly hub: HubBackend;
   private readonly links = new Map<number, Batcher<DownMsg>>();
   private readonly downFlow = new DownFlow();
 
   constructor(
     private readonly db: DbCaller,
-    options: { maxRoomMembers?: number } = {},
+    options: SwitchboardOptions = {},
   ) {
-    this.hub = new Hub((reactor, ev) => this.links.get(reactor)?.push({ k: 'ev', ev }), options.maxRoomMembers);
+    const emit: Emit = (reactor, ev) => this.links.get(reactor)?.push({ k: 'ev', ev });
+    this.hub = options.hub?.(emit) ?? localBackend(new Hub(emit, options.maxRoomMembers));
   }
 
   attach(reactor: number, transport: Transport<DownMsg, UpMsg>): void {
@@ -75,7 +83,7 @@ export class Switchboard {
     }
     try {
       if (msg.k === 'post') {
-        applyHubPost(this.hub, reactor, msg.call);
+        this.hub.apply(reactor, msg.call);
         return;
       }
       if (msg.call.op === 'sync') {
@@ -84,11 +92,21 @@ export class Switchboard {
         this.downFlow.whenClear(() => this.reply(reactor, { k: 'res', id, ok: true, value: null }));
         return;
       }
-      const value = serveHub(this.hub, reactor, msg.call);
-      this.reply(reactor, { k: 'res', id: msg.id, ok: true, value: value ?? null });
+      const id = msg.id;
+      const value = this.hub.serve(reactor, msg.call);
+      if (value instanceof Promise) {
+        value.then(
+          (v: unknown) => this.reply(reactor, { k: 'res', id, ok: true, value: v ?? null }),
+          (err: unknown) => this.refuse(reactor, id, err),
+        );
+      } else this.reply(reactor, { k: 'res', id, ok: true, value: value ?? null });
     } catch (err) {
-      const e = err instanceof LinkError ? err : new LinkError('unavailable', (err as Error).message);
-      if (msg.k === 'req') this.reply(reactor, { k: 'res', id: msg.id, ok: false, code: e.code, message: e.message });
+      if (msg.k === 'req') this.refuse(reactor, msg.id, err);
     }
+  }
+
+  private refuse(reactor: number, id: number, err: unknown): void {
+    const e = err instanceof LinkError ? err : new LinkError('unavailable', (err as Error).message);
+    this.reply(reactor, { k: 'res', id, ok: false, code: e.code, message: e.message });
   }
 }

@@ -148,12 +148,12 @@ export class Handlers {
     return {};
   }
 
-  private say(s: Session, me: string, body: Body): Reply {
+  private async say(s: Session, me: string, body: Body): Promise<Reply> {
     const room = v.room(body);
     const text = v.text(body);
     if (!s.rooms.has(room)) throw new WizzError('not_member', `join ${room} before saying something there`);
     const ts = Date.now();
-    this.ctx.router.say(room, me, text, ts);
+    await this.ctx.router.say(room, me, text, ts);
     return { ts };
   }
 

@@ -19,7 +19,7 @@ export async function runReactorProcess(config: Config): Promise<void> {
   // max connections counts every reactor: the primary keeps us told how many the others hold.
   let others = 0;
   const reactor = new Reactor({
-    router: new HubRouter(link),
+    router: new HubRouter(link, { acknowledgedSay: config.redis !== '' }),
     db: new LinkDb(link),
     limits: reactorLimitsOf(config),
     policy: policyOf(config),

@@ -12,6 +12,8 @@ export type HubCall =
   | { op: 'join'; room: string; user: string; session: number }
   | { op: 'leave'; room: string; user: string; session: number }
   | { op: 'who'; room: string | null; limit: number }
+  /** SAY as a request: only when the hub may fail to route it (see hub-router.ts). */
+  | { op: 'say'; room: string; from: string; text: string; ts: number }
   /** Answered once everything the reactor sent before it was handled: the link's flow control. */
   | { op: 'sync' };
 
@@ -21,6 +23,7 @@ export interface HubResults {
   join: JoinResult;
   leave: boolean;
   who: string[];
+  say: null;
   sync: null;
 }
 
@@ -48,9 +51,37 @@ export function serveHub(hub: Hub, reactor: number, call: HubCall): HubResults[H
       return hub.leave(call.room, call.user, reactor, call.session);
     case 'who':
       return hub.who(call.room ?? undefined, call.limit);
+    case 'say':
+      hub.say(call.room, call.from, call.text, call.ts);
+      return null;
     case 'sync':
       return null;
   }
+}
+
+/**
+ * What the switchboard drives: the in-memory Hub of one host (answers at once, so replies and events
+ * keep their order on the link) or the RedisHub of many (answers later, may fail).
+ */
+export interface HubBackend {
+  serve(reactor: number, call: Exclude<HubCall, { op: 'sync' }>): unknown;
+  apply(reactor: number, post: HubPost): void;
+  /** A reactor process died: everything it owned is gone. */
+  reactorGone(reactor: number): void;
+  /** Users online (on every host). */
+  readonly onlineCount: number;
+}
+
+/** The one-host backend: the Hub, synchronously. */
+export function localBackend(hub: Hub): HubBackend {
+  return {
+    serve: (reactor, call) => serveHub(hub, reactor, call),
+    apply: (reactor, post) => applyHubPost(hub, reactor, post),
+    reactorGone: (reactor) => hub.reactorGone(reactor),
+    get onlineCount() {
+      return hub.onlineCount;
+    },
+  };
 }
 
 /** Applies one post from `reactor` to the Hub. */

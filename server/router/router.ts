@@ -1,7 +1,7 @@
 // The router: delivery across reactors. A reactor owns the users whose connections it holds and
-// talks to every other reactor only through this interface. Today one implementation reaches the
-// Hub in the primary process (hub-router.ts); a multi-machine one can put Redis pub/sub behind
-// the same methods.
+// talks to every other reactor only through this interface. One implementation reaches the primary
+// process (hub-router.ts); behind it sits either the in-memory Hub (one host) or the RedisHub
+// (many hosts, server/cluster/) — which is why every method that can fail is asynchronous.
 
 export interface StoredMessage {
   msgId: number;
@@ -44,8 +44,11 @@ export interface Router {
   join(room: string, user: string, session: number, onJoined?: () => void): Promise<JoinResult>;
   /** False when the session was not a member. */
   leave(room: string, user: string, session: number): Promise<boolean>;
-  /** Fans ROOM out to the other members (membership was checked by the caller's reactor). */
-  say(room: string, from: string, text: string, ts: number): void;
+  /**
+   * Fans ROOM out to the other members (membership was checked by the caller's reactor). Rejects
+   * with LinkError('unavailable') when the message could not be routed (Redis down between hosts).
+   */
+  say(room: string, from: string, text: string, ts: number): Promise<void>;
   /** Online users, or a room's members; sorted, at most `limit`. */
   who(room: string | undefined, limit: number): Promise<string[]>;
   /**

@@ -1,0 +1,274 @@
+// The Lua scripts of RedisHub: every change that touches more than one key is one script, so Redis
+// runs it whole, alone (no other host's command in between) — the check, the change and the
+// PUBLISH that announces it in one round trip. Names come from keys.ts (LUA_NAMES).
+//
+// Numbers: fences are integers below 2^53 kept as the decimal strings Redis stores; scripts compare
+// them as strings for equality and with tonumber() for order, and never format one with tostring()
+// (Lua 5.1 prints only 14 significant digits).
+import { LUA_NAMES } from './keys.ts';
+import { LuaScript } from './lua.ts';
+
+const HELPERS = `
+local function presence(r, u, ev)
+  return cjson.encode({t = 'presence', room = r, user = u, event = ev})
+end
+
+-- Removes u from room r; PRESENCE leave goes to the room when it keeps members.
+local function remove_member(r, u)
+  if redis.call('ZREM', k_room(r), u) == 0 then return 0 end
+  redis.call('SREM', k_user_rooms(u), r)
+  if redis.call('EXISTS', k_room(r)) == 1 then -- ZREM deleted the set if u was the last
+    redis.call('PUBLISH', ch_room(r), presence(r, u, 'leave'))
+  end
+  return 1
+end
+
+local function drop_memberships(u)
+  for _, r in ipairs(redis.call('SMEMBERS', k_user_rooms(u))) do remove_member(r, u) end
+  redis.call('DEL', k_user_rooms(u))
+end
+
+-- u goes offline everywhere; n is the host its owner record names.
+local function drop_owner(u, n)
+  drop_memberships(u)
+  redis.call('DEL', k_owner(u))
+  redis.call('ZREM', K_ONLINE, u)
+  redis.call('SREM', k_node_users(n), u)
+end
+
+-- The owner record of u names this host and this fence.
+local function is_owner(u, node, fence)
+  local cur = redis.call('HMGET', k_owner(u), 'node', 'fence')
+  return cur[1] == node and cur[2] == fence
+end
+
+-- old = {node, reactor, session, fence} of the session being replaced: tell its host.
+local function tell_replaced(u, old)
+  redis.call('PUBLISH', ch_host(old[1]),
+    cjson.encode({t = 'replace', user = u, reactor = old[2], session = old[3], fence = old[4]}))
+end
+
+-- The next fence. A missing counter (a Redis that restarted empty) starts from the clock (1/10 ms
+-- since 1970), so fences given after a restart exceed those given before it, even before the
+-- hosts have re-registered theirs.
+local function next_fence()
+  if redis.call('EXISTS', K_FENCE) == 0 then
+    local t = redis.call('TIME')
+    redis.call('SET', K_FENCE, tonumber(t[1]) * 10000 + math.floor(tonumber(t[2]) / 100))
+  end
+  return redis.call('INCR', K_FENCE)
+end
+`;
+
+const script = (name: string, body: string) => new LuaScript(name, `${LUA_NAMES}${HELPERS}\n${body}`);
+
+/**
+ * ARGV user, node, reactor, session → the new fence. The previous owner anywhere loses its rooms
+ * (PRESENCE leave) and its host gets `replace`; then this session owns the user.
+ */
+export const CLAIM = script(
+  'claim',
+  `
+local u, node = ARGV[1], ARGV[2]
+local fence = next_fence()
+local old = redis.call('HMGET', k_owner(u), 'node', 'reactor', 'session', 'fence')
+if old[1] then
+  drop_memberships(u)
+  redis.call('SREM', k_node_users(old[1]), u)
+  tell_replaced(u, old)
+end
+redis.call('HSET', k_owner(u), 'node', node, 'reactor', ARGV[3], 'session', ARGV[4], 'fence', fence)
+redis.call('ZADD', K_ONLINE, 0, u)
+redis.call('SADD', k_node_users(node), u)
+return fence
+`,
+);
+
+/** ARGV user, node, fence → 1 when that session still owned the user and is now gone, else 0. */
+export const RELEASE = script(
+  'release',
+  `
+if not is_owner(ARGV[1], ARGV[2], ARGV[3]) then return 0 end
+drop_owner(ARGV[1], ARGV[2])
+return 1
+`,
+);
+
+/**
+ * ARGV room, user, node, fence, maxMembers (-1: no limit), listMax →
+ * {'limit_reached'} | {'session_replaced'} | {'ok', already 0/1, first listMax members (the joiner
+ * always among them)}. PRESENCE join goes to the members already there.
+ */
+export const JOIN = script(
+  'join',
+  `
+local r, u = ARGV[1], ARGV[2]
+local max, list_max = tonumber(ARGV[5]), tonumber(ARGV[6])
+local key = k_room(r)
+local already = redis.call('ZSCORE', key, u) ~= false
+if not already and max >= 0 and redis.call('ZCARD', key) >= max then return {'limit_reached'} end
+if not is_owner(u, ARGV[3], ARGV[4]) then return {'session_replaced'} end
+if not already then
+  if redis.call('EXISTS', key) == 1 then redis.call('PUBLISH', ch_room(r), presence(r, u, 'join')) end
+  redis.call('ZADD', key, 0, u)
+  redis.call('SADD', k_user_rooms(u), r)
+end
+local listed = redis.call('ZRANGE', key, 0, list_max - 1)
+if redis.call('ZRANK', key, u) >= list_max then listed[#listed] = u end
+return {'ok', already and 1 or 0, listed}
+`,
+);
+
+/** ARGV room, user, node, fence → 1 when the session was a member (PRESENCE leave sent), else 0. */
+export const LEAVE = script(
+  'leave',
+  `
+if not is_owner(ARGV[2], ARGV[3], ARGV[4]) then return 0 end
+return remove_member(ARGV[1], ARGV[2])
+`,
+);
+
+/** ARGV user, payload → 1 when published to the owner's host, 0 when the user is offline. */
+export const DELIVER = script(
+  'deliver',
+  `
+local n = redis.call('HGET', k_owner(ARGV[1]), 'node')
+if not n then return 0 end
+redis.call('PUBLISH', ch_host(n), ARGV[2])
+return 1
+`,
+);
+
+/**
+ * ARGV from, to, ts, windowMs, payload → 'rate_limited' | 'offline' | 'delivered'. Recorded only
+ * when delivered; the record expires with the window.
+ */
+export const WIZZ = script(
+  'wizz',
+  `
+local lk = k_wizz(ARGV[1], ARGV[2])
+local at = redis.call('GET', lk)
+if at and tonumber(ARGV[3]) - tonumber(at) < tonumber(ARGV[4]) then return 'rate_limited' end
+local n = redis.call('HGET', k_owner(ARGV[2]), 'node')
+if not n then return 'offline' end
+redis.call('SET', lk, ARGV[3], 'PX', ARGV[4])
+redis.call('PUBLISH', ch_host(n), ARGV[5])
+return 'delivered'
+`,
+);
+
+/** ARGV node, leaseMs → {1 if the lease was still there else 0, users online on all hosts}. */
+export const HEARTBEAT = script(
+  'heartbeat',
+  `
+local existed = redis.call('EXISTS', k_lease(ARGV[1]))
+redis.call('SET', k_lease(ARGV[1]), '1', 'PX', ARGV[2])
+redis.call('SADD', K_NODES, ARGV[1])
+return {existed, redis.call('ZCARD', K_ONLINE)}
+`,
+);
+
+/**
+ * ARGV self, budget → {node, users taken offline, users left to reap, ...} for every other host
+ * whose lease expired. At most `budget` users per call (a long script would stall Redis); a host
+ * leaves the node set once all its users are reaped. Users who logged in elsewhere since (their
+ * owner record names another host) are left alone.
+ */
+export const REAP = script(
+  'reap',
+  `
+local out = {}
+local budget = tonumber(ARGV[2])
+for _, n in ipairs(redis.call('SMEMBERS', K_NODES)) do
+  if budget <= 0 then break end
+  if n ~= ARGV[1] and redis.call('EXISTS', k_lease(n)) == 0 then
+    local users = redis.call('SPOP', k_node_users(n), budget)
+    local dropped = 0
+    for _, u in ipairs(users) do
+      if redis.call('HGET', k_owner(u), 'node') == n then
+        drop_owner(u, n)
+        dropped = dropped + 1
+      end
+    end
+    budget = budget - #users
+    local left = redis.call('SCARD', k_node_users(n))
+    if left == 0 then redis.call('SREM', K_NODES, n) end
+    table.insert(out, n)
+    table.insert(out, dropped)
+    table.insert(out, left)
+  end
+end
+return out
+`,
+);
+
+/**
+ * Re-registers what this host holds (after Redis restarted, a lost connection, or a reap of a host
+ * that was only slow). ARGV node, then per user: user, reactor, session, fence, exact (0/1),
+ * nRooms, rooms... → the users whose owner record carries a newer fence (replaced elsewhere
+ * meanwhile). The others own their user again with the local memberships (missing ones added
+ * silently; with exact=1 extra ones leave with PRESENCE); an older owner elsewhere is replaced.
+ * The fence counter is raised to the highest fence registered, so no later claim reuses one.
+ */
+export const RESYNC = script(
+  'resync',
+  `
+local node = ARGV[1]
+local lost = {}
+local top, top_s = 0, nil
+local i = 2
+while i <= #ARGV do
+  local u, fence, exact = ARGV[i], ARGV[i + 3], ARGV[i + 4] == '1'
+  local n = tonumber(ARGV[i + 5])
+  local rooms = {}
+  for j = 1, n do rooms[ARGV[i + 5 + j]] = true end
+  local cur = redis.call('HMGET', k_owner(u), 'node', 'reactor', 'session', 'fence')
+  if cur[1] and tonumber(cur[4]) > tonumber(fence) then
+    table.insert(lost, u)
+  else
+    if cur[1] and cur[4] ~= fence then
+      drop_memberships(u)
+      redis.call('SREM', k_node_users(cur[1]), u)
+      tell_replaced(u, cur)
+    end
+    if tonumber(fence) > top then top, top_s = tonumber(fence), fence end
+    redis.call('HSET', k_owner(u), 'node', node, 'reactor', ARGV[i + 1], 'session', ARGV[i + 2], 'fence', fence)
+    redis.call('ZADD', K_ONLINE, 0, u)
+    redis.call('SADD', k_node_users(node), u)
+    if exact then
+      for _, r in ipairs(redis.call('SMEMBERS', k_user_rooms(u))) do
+        if not rooms[r] then remove_member(r, u) end
+      end
+    end
+    for r in pairs(rooms) do
+      redis.call('ZADD', k_room(r), 0, u)
+      redis.call('SADD', k_user_rooms(u), r)
+    end
+  end
+  i = i + 6 + n
+end
+if top_s and top > tonumber(redis.call('GET', K_FENCE) or '0') then redis.call('SET', K_FENCE, top_s) end
+return lost
+`,
+);
+
+/**
+ * ARGV node, users... → how many went offline: users listed under this host that it no longer
+ * holds (a release that failed while Redis was unreachable; a previous run with the same node id).
+ */
+export const PRUNE = script(
+  'prune',
+  `
+local dropped = 0
+for i = 2, #ARGV do
+  local u = ARGV[i]
+  if redis.call('HGET', k_owner(u), 'node') == ARGV[1] then
+    drop_owner(u, ARGV[1])
+    dropped = dropped + 1
+  else
+    redis.call('SREM', k_node_users(ARGV[1]), u)
+  end
+end
+return dropped
+`,
+);
