@@ -131,7 +131,12 @@ for (const spec of specs) {
         held: c.held,
         rssPerConnKB: c.rssPerConnBytes / 1024,
         pingP99: c.load.latency.quantile(0.99),
+        cpuS: c.cpuS,
+        loadCpuS: c.loadCpuS,
+        seconds: c.load.seconds,
+        cpuUsPerPing: c.load.count > 0 ? (c.cpuS / c.load.count) * 1e6 : NaN,
         errors: Object.values(c.load.errors).reduce((a, b) => a + b, 0),
+        errorKinds: c.load.errors,
       };
       if (Object.keys(c.load.errors).length) result.notes.push(`connection errors: ${JSON.stringify(c.load.errors)}`);
     }

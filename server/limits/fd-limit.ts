@@ -53,5 +53,29 @@ export function describeFileLimit(limit: FileLimit, connections: number): string
   // headroom for the database, IPC pipes and stdio.
   const needed = connections + 64;
   if (limit.soft >= needed) return line;
-  return `${line} — WARNING: ${connections} connections need ${needed}; raise the hard limit (ulimit -Hn, or LimitNOFILE= in a systemd unit) or lower --max-connections`;
+  return `${line} — WARNING: ${connections} connections need ${needed}; raise the hard limit (ulimit -Hn, or LimitNOFILE= in a systemd unit) or lower --max-connections; until then a reactor refuses what its limit has no room for (server_full)`;
+}
+
+/** Descriptors this process has open now (Linux: /proc/self/fd); NaN where that is not readable. */
+export function openFileCount(): number {
+  try {
+    return fs.readdirSync('/proc/self/fd').length - 1; // minus the directory readdir itself opened
+  } catch {
+    return NaN;
+  }
+}
+
+/** Descriptors kept free for what a reactor opens besides sockets (IPC, the loop's own, stdio, files). */
+export const FD_HEADROOM = 64;
+
+/**
+ * How many client sockets one process may hold: its soft limit, minus what it has open now, minus
+ * FD_HEADROOM. A reactor must stay below this. Past it, the descriptor of a connection the primary
+ * hands over is dropped by the kernel (recvmsg sets MSG_CTRUNC), Node's cluster never hears the
+ * reactor's answer, and from then on hands that reactor no connection at all — they pile up
+ * accepted and unanswered in the primary. Infinity when the limit is not known.
+ */
+export function socketBudget(soft = read()?.soft ?? NaN, open = openFileCount()): number {
+  if (!Number.isFinite(soft) || !Number.isFinite(open)) return Number.POSITIVE_INFINITY;
+  return Math.max(0, soft - open - FD_HEADROOM);
 }

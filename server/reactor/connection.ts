@@ -1,6 +1,11 @@
 // One client socket: inbound reassembly that stops at the inbound limit, a bounded outbound queue
 // flushed once per loop iteration (cork → writes → uncork = one writev), write confirmations for
 // frames whose delivery must be recorded, and the slow-consumer cut-off.
+//
+// A reactor holds tens of thousands of these, most of them idle, so an idle one allocates nothing
+// it does not need: no closure per connection (the socket's listeners and the reactor's callbacks
+// are shared; under tsx each named closure also costs a property dictionary of its own), and the
+// decoder and queues only once there is something to decode or queue.
 import type net from 'node:net';
 import { FrameDecoder, FrameError, type Frame } from '../protocol/frame.ts';
 import { Srv, type ErrorCode } from '../protocol/codes.ts';
@@ -13,12 +18,13 @@ export interface ConnectionLimits {
   maxInboundFrames: number;
 }
 
-export interface ConnectionEvents {
-  onFrame(frame: Frame): void;
-  onBadFrame(err: FrameError): void;
+/** What a connection reports to its reactor, with its owner (the reactor's session for it): one object serves every connection. */
+export interface ConnectionEvents<O> {
+  onFrame(owner: O, frame: Frame): void;
+  onBadFrame(owner: O, err: FrameError): void;
   /** Handling a frame failed with a bug; the connection is destroyed right after. */
-  onError(err: unknown): void;
-  onClose(): void;
+  onError(owner: O, err: unknown): void;
+  onClose(owner: O): void;
 }
 
 /** Flushes every connection that queued frames during this loop iteration, once. */
@@ -49,28 +55,52 @@ interface Queued {
 
 const BURST_FACTOR = 4;
 const GRACE_MS = 1_000; // time a closing socket gets to deliver its last frames
+const NO_WAITERS: ReadonlyArray<(open: boolean) => void> = Object.freeze([]);
 
-export class Connection {
-  private readonly decoder = new FrameDecoder();
-  private queue: Queued[] = [];
+/** The decoder's consumer before there is a decoder: never called. */
+function noDecoderYet(): boolean {
+  throw new Error('a frame before the decoder existed');
+}
+
+/** The socket's listeners, shared by every connection: each finds its connection on the socket. */
+const OWNER = Symbol('wizz.connection');
+type Owned = net.Socket & { [OWNER]: Connection<unknown> };
+function onSocketData(this: net.Socket, chunk: Buffer): void {
+  (this as Owned)[OWNER].onData(chunk);
+}
+function onSocketClose(this: net.Socket): void {
+  (this as Owned)[OWNER].onSocketClose();
+}
+function ignoreSocketError(): void {
+  // a reset is a close; 'close' follows
+}
+
+export class Connection<O = unknown> {
+  /** Created with the first bytes received. */
+  private decoder: FrameDecoder | null = null;
+  /** Frames waiting for this iteration's flush; null while there are none. */
+  private queue: Queued[] | null = null;
   private queuedBytes = 0;
   private closing = false;
   private closed = false;
   private paused = false;
-  private writableWaiters: Array<(open: boolean) => void> = [];
+  private writableWaiters: ReadonlyArray<(open: boolean) => void> = NO_WAITERS;
   inboundFrames = 0;
+  /** Passed back with every event (the reactor's session); set by the creator before any I/O. */
+  owner!: O;
 
   constructor(
     readonly socket: net.Socket,
     private readonly pool: FramePool,
     private readonly flusher: Flusher,
     private readonly limits: ConnectionLimits,
-    private readonly events: ConnectionEvents,
+    private readonly events: ConnectionEvents<O>,
   ) {
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', () => {}); // a reset is a close; 'close' follows
-    socket.on('close', () => this.onSocketClose());
+    (socket as Owned)[OWNER] = this;
+    socket.on('data', onSocketData);
+    socket.on('error', ignoreSocketError);
+    socket.on('close', onSocketClose);
   }
 
   get isOpen(): boolean {
@@ -94,7 +124,7 @@ export class Connection {
       this.slowConsumer();
       return;
     }
-    this.queue.push({ frame: frame.retain(), onWritten });
+    (this.queue ??= []).push({ frame: frame.retain(), onWritten });
     this.queuedBytes += frame.length;
     this.flusher.mark(this);
   }
@@ -131,10 +161,10 @@ export class Connection {
         else if (this.outboundBytes < below) settle('writable');
         else {
           timer = setTimeout(() => settle('stalled'), stallMs); // progress: the clock starts again
-          this.writableWaiters.push(check);
+          this.writableWaiters = [...this.writableWaiters, check];
         }
       };
-      this.writableWaiters.push(check);
+      this.writableWaiters = [...this.writableWaiters, check];
     });
   }
 
@@ -144,7 +174,7 @@ export class Connection {
     if (code === 'slow_consumer') this.dropQueue(); // what it did not read is lost anyway
     try {
       const frame = this.pool.encode(Srv.ERROR, re === undefined ? { code, message } : { re, code, message });
-      this.queue.push({ frame });
+      (this.queue ??= []).push({ frame });
       this.queuedBytes += frame.length;
     } catch {
       // Cannot happen with the server's own messages and capped ids; closing matters more than saying why.
@@ -171,27 +201,23 @@ export class Connection {
   }
 
   flush(): void {
-    if (this.queue.length === 0) return;
     const batch = this.queue;
-    this.queue = [];
+    if (batch === null) return;
+    this.queue = null;
     this.queuedBytes = 0;
     if (this.closed || this.socket.destroyed) {
       for (const q of batch) q.frame.release();
       return;
     }
-    const done = (err?: Error | null) => {
-      // Node reports a write that was in flight when the socket was destroyed as a success (its
-      // bytes may be only partly in the kernel): only a write that finished on a live socket counts.
-      if (!err && !this.socket.destroyed) for (const q of batch) q.onWritten?.();
-      this.wakeWriters();
-    };
+    // (The write callbacks are anonymous on purpose: under tsx a named closure is renamed with
+    // defineProperty each time it is created, which costs more than the write on this hot path.)
     if (this.socket.writableLength > 0) {
       // The kernel did not take what we wrote last time: these bytes will wait. Pooled slices
       // would pin whole slabs for as long as the client does not read, so write one exact copy
       // and give the slabs back now; memory held for this client is then exactly what it owes.
       const copy = Buffer.concat(batch.map((q) => q.frame.bytes));
       for (const q of batch) q.frame.release();
-      this.socket.write(copy, done);
+      this.socket.write(copy, (err) => this.written(batch, err));
     } else {
       this.socket.cork();
       const last = batch.length - 1;
@@ -199,13 +225,21 @@ export class Connection {
       // Writes finish in order, so the last callback frees the whole batch (also on error).
       this.socket.write(batch[last]!.frame.bytes, (err) => {
         for (const q of batch) q.frame.release();
-        done(err);
+        this.written(batch, err);
       });
       this.socket.uncork();
     }
     // What the kernel would not take waits in userland. More than the bound means the client
     // stopped reading: cut it off before it costs more memory.
     if (this.socket.writableLength > this.limits.maxOutboundBytes) this.slowConsumer();
+  }
+
+  /** A flushed batch reached the socket (or failed to). */
+  private written(batch: Queued[], err: Error | null | undefined): void {
+    // Node reports a write that was in flight when the socket was destroyed as a success (its
+    // bytes may be only partly in the kernel): only a write that finished on a live socket counts.
+    if (!err && !this.socket.destroyed) for (const q of batch) q.onWritten?.();
+    this.wakeWriters();
   }
 
   private slowConsumer(): void {
@@ -217,22 +251,30 @@ export class Connection {
     this.inboundFrames--;
     if (!this.paused || this.inboundFrames >= this.limits.maxInboundFrames / 2 || !this.isOpen) return;
     // Decode what the last read left before reading more; it may reach the limit again.
-    if (!this.decodeSafely(() => this.decoder.resume(this.takeFrame))) return;
-    if (this.decoder.stopped) return;
+    const decoder = this.decoder!; // paused: it stopped on a read
+    if (!this.decodeSafely(() => decoder.resume(this.takeFrame))) return;
+    if (decoder.stopped) return;
     this.paused = false;
     if (!this.closed) this.socket.resume();
   }
 
-  private readonly takeFrame = (frame: Frame): boolean => {
-    this.inboundFrames++;
-    this.events.onFrame(frame);
-    return this.inboundFrames < this.limits.maxInboundFrames;
-  };
+  /** The decoder's consumer: created with the decoder, so an idle connection has none. */
+  private takeFrame: (frame: Frame) => boolean = noDecoderYet;
 
-  private onData(chunk: Buffer): void {
+  /** @internal the socket's shared 'data' listener */
+  onData(chunk: Buffer): void {
     if (!this.isOpen) return;
-    if (!this.decodeSafely(() => this.decoder.decode(chunk, this.takeFrame))) return;
-    if (!this.paused && this.decoder.stopped) {
+    let decoder = this.decoder;
+    if (decoder === null) {
+      decoder = this.decoder = new FrameDecoder();
+      this.takeFrame = (frame) => {
+        this.inboundFrames++;
+        this.events.onFrame(this.owner, frame);
+        return this.inboundFrames < this.limits.maxInboundFrames;
+      };
+    }
+    if (!this.decodeSafely(() => decoder.decode(chunk, this.takeFrame))) return;
+    if (!this.paused && decoder.stopped) {
       this.paused = true; // backpressure on a client that pipelines faster than we answer
       this.socket.pause();
     }
@@ -244,9 +286,9 @@ export class Connection {
       step();
       return true;
     } catch (err) {
-      if (err instanceof FrameError) this.events.onBadFrame(err);
+      if (err instanceof FrameError) this.events.onBadFrame(this.owner, err);
       else {
-        this.events.onError(err);
+        this.events.onError(this.owner, err);
         this.destroy();
       }
       return false;
@@ -256,22 +298,23 @@ export class Connection {
   private wakeWriters(): void {
     if (this.writableWaiters.length === 0) return;
     const waiters = this.writableWaiters;
-    this.writableWaiters = [];
+    this.writableWaiters = NO_WAITERS;
     for (const w of waiters) w(this.isOpen);
   }
 
   private dropQueue(): void {
-    for (const q of this.queue) q.frame.release();
-    this.queue = [];
+    if (this.queue !== null) for (const q of this.queue) q.frame.release();
+    this.queue = null;
     this.queuedBytes = 0;
   }
 
-  private onSocketClose(): void {
+  /** @internal the socket's shared 'close' listener */
+  onSocketClose(): void {
     if (this.closed) return;
     this.closed = true;
     this.closing = true;
     this.dropQueue();
     this.wakeWriters();
-    this.events.onClose();
+    this.events.onClose(this.owner);
   }
 }

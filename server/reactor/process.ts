@@ -8,6 +8,7 @@ import { isControl, workerTransport, type Control } from '../router/ipc.ts';
 import { LinkDb } from '../db/db.ts';
 import { Reactor } from './reactor.ts';
 import { LoopDelay } from '../primary/stats.ts';
+import { socketBudget } from '../limits/fd-limit.ts';
 
 export async function runReactorProcess(config: Config): Promise<void> {
   process.on('SIGINT', () => {});
@@ -21,7 +22,8 @@ export async function runReactorProcess(config: Config): Promise<void> {
   const reactor = new Reactor({
     router: new HubRouter(link, { acknowledgedSay: config.redis !== '' }),
     db: new LinkDb(link),
-    limits: reactorLimitsOf(config),
+    // Never more sockets than this process's open-file limit leaves room for (see socketBudget).
+    limits: { ...reactorLimitsOf(config), maxSockets: socketBudget() },
     policy: policyOf(config),
     scryptLogN: config.scryptLogN,
     admit: (local) => local + others < config.maxConnections,

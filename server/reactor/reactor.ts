@@ -9,7 +9,7 @@ import { FramePool, type PoolStats } from '../pool/frame-pool.ts';
 import { LinkError } from '../router/link.ts';
 import type { RouteEvent, Router, StoredMessage } from '../router/router.ts';
 import type { Db } from '../db/db.ts';
-import { Connection, Flusher } from './connection.ts';
+import { Connection, Flusher, type ConnectionEvents } from './connection.ts';
 import { Session } from './session.ts';
 import { Handlers, type HandlerContext } from './handlers.ts';
 import { DEFAULT_POLICY, type Policy } from '../limits/policy.ts';
@@ -33,6 +33,12 @@ export interface ReactorLimits {
   maxInboundFrames: number;
   /** A stream the server paces (the LOGIN backlog) ends with slow_consumer after this long without progress (--stall-timeout). */
   maxStallMs: number;
+  /**
+   * Sockets this reactor may hold at once, refusals on their way out included: what its open-file
+   * limit leaves (limits/fd-limit.ts socketBudget). Past it the kernel would drop the descriptors
+   * the primary hands over and Node's cluster would stop handing this reactor any.
+   */
+  maxSockets: number;
 }
 
 export const DEFAULT_LIMITS: ReactorLimits = {
@@ -40,7 +46,13 @@ export const DEFAULT_LIMITS: ReactorLimits = {
   maxOutboundBytes: 1024 * 1024,
   maxInboundFrames: 64,
   maxStallMs: 60_000,
+  maxSockets: Number.POSITIVE_INFINITY,
 };
+
+/** Descriptors kept under maxSockets for refusals: at the open-file limit, this many may be saying server_full at once. */
+const REFUSING_MAX = 32;
+/** The "at the open-file limit" line is logged at most this often. */
+const FD_LOG_EVERY_MS = 10_000;
 
 export interface ReactorOptions {
   router: Router;
@@ -79,9 +91,26 @@ export class Reactor implements HandlerContext {
   private readonly users = new Map<string, Session>();
   private readonly rooms = new Map<string, Set<Session>>();
   private nextSessionId = 1;
+  /** Refused sockets not yet closed (they still hold a descriptor). */
+  private refusing = 0;
+  private fdRefusals = 0;
+  private fdLoggedAt = -Infinity;
   private draining = false;
   private delivered: number[] = [];
   private readonly log: (line: string) => void;
+  /** One set of callbacks for every connection (a closure per connection would cost memory per idle connection). */
+  private readonly sessionEvents: ConnectionEvents<Session> = {
+    onFrame: (s, frame) => this.onFrame(s, frame),
+    onBadFrame: (s, err) => this.badFrame(s, err.message),
+    onError: (s, err) => this.log(`reactor: connection ${s.id} failed: ${(err as Error)?.stack ?? err}`),
+    onClose: (s) => this.onClose(s),
+  };
+  private readonly refusalEvents: ConnectionEvents<null> = {
+    onFrame: () => {},
+    onBadFrame: () => {},
+    onError: () => {},
+    onClose: () => this.refusing--,
+  };
 
   constructor(options: ReactorOptions) {
     this.router = options.router;
@@ -134,7 +163,7 @@ export class Reactor implements HandlerContext {
     for (const s of this.sessions.values()) s.conn.socket.pause();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && [...this.sessions.values()].some((s) => s.busy || s.inbox.length > 0)) {
+    while (Date.now() < deadline && [...this.sessions.values()].some((s) => s.busy || s.waiting > 0)) {
       await new Promise((r) => setTimeout(r, 10));
     }
     this.flushDelivered();
@@ -158,7 +187,7 @@ export class Reactor implements HandlerContext {
     if (s.user) this.router.release(s.user, s.id);
     s.user = null;
     s.state = 'anon';
-    s.held = [];
+    s.held = null;
   }
 
   joinedLocally(s: Session, room: string): void {
@@ -194,7 +223,7 @@ export class Reactor implements HandlerContext {
   async sendBacklog(s: Session, pending: StoredMessage[]): Promise<boolean> {
     const sent = new Set<number>();
     let i = 0;
-    const next = (): StoredMessage | undefined => (i < pending.length ? pending[i++] : s.held.shift());
+    const next = (): StoredMessage | undefined => (i < pending.length ? pending[i++] : s.held?.shift());
     for (let m = next(); m !== undefined; m = next()) {
       if (sent.has(m.msgId)) continue; // committed before LOGIN read the backlog: already sent
       const writable = await s.conn.whenWritable(this.limits.maxStallMs);
@@ -215,27 +244,45 @@ export class Reactor implements HandlerContext {
   // ── connections and requests ──────────────────────────────────────────────────────────────────
 
   private accept(socket: net.Socket): void {
-    if (this.draining || !this.admit(this.sessions.size)) {
-      const conn = new Connection(socket, this.pool, this.flusher, this.limits, {
-        onFrame: () => {},
-        onBadFrame: () => {},
-        onError: () => {},
-        onClose: () => {},
-      });
-      conn.closeWithError('server_full', 'the server is at its connection limit; try again later');
+    // Sessions may use the descriptors the refusals do not: together they stay within maxSockets.
+    const atFdLimit = this.sessions.size >= this.limits.maxSockets - REFUSING_MAX;
+    if (this.draining || atFdLimit || !this.admit(this.sessions.size)) {
+      if (atFdLimit) this.atFdLimit();
+      this.refuse(socket);
       return;
     }
-    const id = this.nextSessionId++;
-    let session: Session;
-    const conn = new Connection(socket, this.pool, this.flusher, this.limits, {
-      onFrame: (frame) => this.onFrame(session, frame),
-      onBadFrame: (err) => this.badFrame(session, err.message),
-      onError: (err) => this.log(`reactor: connection ${id} failed: ${(err as Error)?.stack ?? err}`),
-      onClose: () => this.onClose(session),
-    });
-    session = new Session(id, conn);
-    this.sessions.set(id, session);
+    const session = new Session(this.nextSessionId++, new Connection(socket, this.pool, this.flusher, this.limits, this.sessionEvents));
+    session.conn.owner = session;
+    this.sessions.set(session.id, session);
     this.countChanged();
+  }
+
+  /**
+   * server_full and close. A refusal holds its descriptor until the client has read it (at most
+   * a second: GRACE_MS in connection.ts); where that would cross maxSockets — a flood at the
+   * open-file limit — the socket is closed at once instead.
+   */
+  private refuse(socket: net.Socket): void {
+    if (this.sessions.size + this.refusing >= this.limits.maxSockets) {
+      socket.destroy();
+      return;
+    }
+    this.refusing++;
+    const conn = new Connection(socket, this.pool, this.flusher, this.limits, this.refusalEvents);
+    conn.closeWithError('server_full', 'the server is at its connection limit; try again later');
+  }
+
+  /** Says so (at most every FD_LOG_EVERY_MS): an operator must hear that connections are being refused for descriptors. */
+  private atFdLimit(): void {
+    this.fdRefusals++;
+    const now = performance.now();
+    if (now - this.fdLoggedAt < FD_LOG_EVERY_MS) return;
+    this.fdLoggedAt = now;
+    this.log(
+      `reactor: ${this.sessions.size} connections, as many as its open-file limit leaves room for (${this.limits.maxSockets} sockets): ` +
+        `new ones get server_full (${this.fdRefusals} refused since the last such line) — raise the hard limit (ulimit -Hn, LimitNOFILE=) or run more reactors`,
+    );
+    this.fdRefusals = 0;
   }
 
   /** Reports the connection count once per loop iteration, however many connections came and went. */
@@ -269,7 +316,7 @@ export class Reactor implements HandlerContext {
       this.badFrame(s, `unknown request type 0x${frame.type.toString(16).padStart(2, '0')}`);
       return;
     }
-    s.inbox.push(frame);
+    (s.inbox ??= []).push(frame);
     if (!s.busy) this.pump(s).catch((err) => this.failed(s, err));
   }
 
@@ -277,7 +324,7 @@ export class Reactor implements HandlerContext {
   private failed(s: Session, err: unknown): void {
     this.log(`reactor: session ${s.id} failed: ${(err as Error)?.stack ?? err}`);
     s.busy = false;
-    s.inbox.length = 0;
+    s.inbox = null;
     s.conn.destroy();
   }
 
@@ -292,17 +339,18 @@ export class Reactor implements HandlerContext {
   /** Handles a session's requests one at a time, in arrival order. */
   private async pump(s: Session): Promise<void> {
     s.busy = true;
-    while (s.inbox.length > 0) {
+    while (s.waiting > 0) {
       // Backpressure: while the primary is behind, requests wait here (and past the inbound
       // limit, in the socket), not in an ever-growing IPC queue.
       const congested = this.router.whenReady();
       if (congested) await congested;
-      const frame = s.inbox.shift();
+      const frame = s.inbox?.shift();
       if (!frame) break; // the connection closed while we waited
       if (s.conn.isOpen) await this.handle(s, frame);
       s.conn.frameDone();
     }
     s.busy = false;
+    s.inbox = null; // drained: an idle session keeps no queue
     if (s.badFrame !== null) s.conn.closeWithError('bad_frame', s.badFrame);
   }
 
@@ -334,8 +382,8 @@ export class Reactor implements HandlerContext {
   private onClose(s: Session): void {
     this.sessions.delete(s.id);
     this.countChanged();
-    s.inbox.length = 0;
-    for (const room of [...s.rooms]) this.leftLocally(s, room);
+    s.inbox = null;
+    for (const room of s.roomList()) this.leftLocally(s, room);
     if (s.user !== null) {
       if (this.users.get(s.user) === s) this.users.delete(s.user);
       this.router.release(s.user, s.id); // a no-op in the hub if a newer session replaced this one
@@ -360,7 +408,8 @@ export class Reactor implements HandlerContext {
         if (!s) return; // gone since: it stays undelivered in the db for the next LOGIN
         if (s.state === 'logging_in') {
           // Beyond the cap it stays undelivered in the db and comes at the next LOGIN.
-          if (s.held.length < HELD_MAX) s.held.push(ev.msg);
+          const held = (s.held ??= []);
+          if (held.length < HELD_MAX) held.push(ev.msg);
         } else if (s.state === 'authed' && s.conn.isOpen) {
           this.sendStored(s, ev.msg);
         }
@@ -380,7 +429,7 @@ export class Reactor implements HandlerContext {
       case 'replace': {
         const s = this.sessions.get(ev.session);
         if (!s || s.user !== ev.user) return;
-        for (const room of [...s.rooms]) this.leftLocally(s, room);
+        for (const room of s.roomList()) this.leftLocally(s, room);
         s.conn.closeWithError('session_replaced', 'you logged in somewhere else; this session is closed');
         return;
       }

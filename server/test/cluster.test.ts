@@ -295,15 +295,19 @@ describe.sequential('many hosts on Redis and PostgreSQL', () => {
       const alice = await newUser(hosts[0]!);
       const bob = await newUser(hosts[1]!);
       const carol = await newUser(hosts[2]!);
+      const firstAt = Date.now();
       await alice.c.call(Req.WIZZ, { to: bob.user });
       expect((await bob.c.nextPush((f) => f.type === Srv.WIZZED, 5_000)).body.from).toBe(alice.user);
-      // alice moves to another host and tries again: still limited.
+      // alice moves to another host and tries again: still limited — if the move took less than the
+      // 5 s window (a LOGIN hashes a password: on a machine loaded enough it could take longer).
       await alice.c.close();
       const moved = await login(hosts[2]!, alice.user);
-      expect(await outcome(moved.c, Req.WIZZ, { to: bob.user })).toBe('rate_limited');
+      const again = await outcome(moved.c, Req.WIZZ, { to: bob.user });
+      if (Date.now() - firstAt < 4_500) expect(again).toBe('rate_limited');
+      else expect(['rate_limited', 'ok']).toContain(again);
       // The limit is per sender→recipient: others may, and bob may wizz back.
       await carol.c.call(Req.WIZZ, { to: bob.user });
-      expect((await bob.c.nextPush((f) => f.type === Srv.WIZZED, 5_000)).body.from).toBe(carol.user);
+      await bob.c.nextPush((f) => f.type === Srv.WIZZED && f.body.from === carol.user, 5_000);
       await bob.c.call(Req.WIZZ, { to: alice.user });
       expect((await moved.c.nextPush((f) => f.type === Srv.WIZZED, 5_000)).body.from).toBe(bob.user);
       // Online on another host is online; offline everywhere is offline (and does not count).

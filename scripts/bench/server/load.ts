@@ -15,6 +15,7 @@ export interface LoadTotals {
   latency: Histogram;
   errors: Record<string, number>;
   open: number;
+  established: number;
 }
 
 interface WorkerReply {
@@ -74,6 +75,11 @@ export class LoadGroup {
     });
   }
 
+  /** The load processes' pids (to read their CPU: on a shared machine the load generator competes with the server). */
+  pids(): number[] {
+    return this.workers.flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
+  }
+
   /** Starts the traffic, uncounted. */
   start(): void {
     for (const w of this.workers) w.send({ cmd: 'start' });
@@ -102,6 +108,7 @@ export class LoadGroup {
       latency: mergeWire(parts.map((p) => p.latency)),
       errors,
       open: parts.reduce((s, p) => s + p.open, 0),
+      established: parts.reduce((s, p) => s + (p.established ?? 0), 0),
     };
   }
 

@@ -30,7 +30,15 @@ export interface ConnectionsRow {
   held: number;
   rssPerConnKB: number;
   pingP99: number;
+  /** Server CPU seconds in the PING window, and per PING answered (µs): the fair figure when the machine is shared. */
+  cpuS?: number;
+  cpuUsPerPing?: number;
+  /** The load processes' CPU seconds in the same window, and the window's length. */
+  loadCpuS?: number;
+  seconds?: number;
   errors: number;
+  /** The errors by kind: server_full (refused), closed_by_server, never_answered (a silent hang), no_answer_within_1s (late), connect_failed. */
+  errorKinds?: Record<string, number>;
 }
 
 export interface SystemResult {
@@ -75,6 +83,7 @@ export const COLUMNS = [
   'connections held',
   'KB per idle conn',
   'PING p99 ms',
+  'CPU µs per PING',
   'errors',
 ];
 
@@ -101,6 +110,7 @@ export function tableRows(results: SystemResult[]): Array<Array<string | number>
       c ? `${c.held.toLocaleString('en-US')} / ${c.count.toLocaleString('en-US')}` : '—',
       dash(c?.rssPerConnKB, r1),
       dash(c?.pingP99, r1),
+      dash(c?.cpuUsPerPing, Math.round),
       errors,
     ];
   });
@@ -146,14 +156,14 @@ export function targets(results: SystemResult[], connectionsAsked: number): Targ
     const held = conn.held === conn.count && conn.errors === 0;
     out.push({
       target: `30,000 concurrent connections, each sending once a second (a PING), zero errors (${connRef.name})`,
-      measured: `${conn.held.toLocaleString('en-US')} of ${conn.count.toLocaleString('en-US')} held, ${conn.errors} errors${full ? '' : ` — this run asked for ${conn.count.toLocaleString('en-US')}, not 30,000 (--connections 30000)`}`,
+      measured: `${conn.held.toLocaleString('en-US')} of ${conn.count.toLocaleString('en-US')} held, ${conn.errors} errors${kinds(conn.errorKinds)}${full ? '' : ` — this run asked for ${conn.count.toLocaleString('en-US')}, not 30,000 (--connections 30000)`}`,
       met: full ? held : null,
       gap: !full ? 'not measured at 30,000' : held ? null : `${conn.count - conn.held} connections lost, ${conn.errors} errors`,
     });
     const answered = Number.isFinite(conn.pingP99);
     out.push({
       target: 'PING p99 < 50 ms with every connection sending once a second',
-      measured: answered ? `${r1(conn.pingP99)} ms at ${conn.held.toLocaleString('en-US')} connections` : 'no PING was answered',
+      measured: answered ? `${r1(conn.pingP99)} ms at ${conn.held.toLocaleString('en-US')} connections${cpuShare(conn)}` : 'no PING was answered',
       met: !answered ? false : full ? conn.pingP99 < 50 : null,
       gap: !answered ? 'no answers' : conn.pingP99 < 50 ? null : `${r1(conn.pingP99 - 50)} ms over`,
     });
@@ -178,6 +188,19 @@ export function targets(results: SystemResult[], connectionsAsked: number): Targ
     });
   }
   return out;
+}
+
+/** "; CPU-s per s: server 0.9 + load generator 1.0, on 2 cores": how busy the machine was with this shape alone. */
+function cpuShare(c: ConnectionsRow): string {
+  if (c.cpuS === undefined || c.loadCpuS === undefined || !c.seconds) return '';
+  return `; CPU-s per s: server ${r2(c.cpuS / c.seconds)} + load generator ${r2(c.loadCpuS / c.seconds)}, on ${os.availableParallelism()} cores`;
+}
+
+/** " (server_full 5,025, never_answered 0)": what the errors were, largest first. */
+function kinds(errorKinds: Record<string, number> | undefined): string {
+  const list = Object.entries(errorKinds ?? {}).filter(([, n]) => n > 0);
+  if (list.length === 0) return '';
+  return ` (${list.sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`).join(', ')})`;
 }
 
 export function printTargets(list: Target[]): void {

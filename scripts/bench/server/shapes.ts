@@ -97,6 +97,8 @@ export interface ConnectionsResult extends Window {
   count: number;
   held: number;
   rssPerConnBytes: number;
+  /** CPU seconds the load processes used in the window (they share the machine with the server). */
+  loadCpuS: number;
 }
 
 /** Opens `count` idle connections, measures the RSS they cost, then PINGs each once a second. */
@@ -121,21 +123,25 @@ export async function connections(sys: RunningSystem, count: number, seconds: nu
     load.start();
     await sleep(WARMUP_MS);
     const before = cpuByPid(tree);
+    const loadBefore = cpuByPid(load.pids());
     const from = monotonicUs();
     load.open();
     await sleep(seconds * 1000);
     const after = cpuByPid(processTree(sys.pid));
+    const loadAfter = cpuByPid(load.pids());
     const to = monotonicUs();
     const totals = await load.stop();
     const peak = rss.stop();
     return {
+      loadCpuS: cpuBetween(loadBefore, loadAfter),
       load: totals,
       windowUs: [from, to],
       cpuS: cpuBetween(before, after),
       peakRssBytes: peak,
       count,
       held: totals.open,
-      rssPerConnBytes: totals.open > 0 ? (rssIdle - rssBefore) / totals.open : NaN,
+      // Divided by what the server held when rssIdle was read: every connection it had answered.
+      rssPerConnBytes: totals.established > 0 ? (rssIdle - rssBefore) / totals.established : NaN,
     };
   } finally {
     await load.close();
