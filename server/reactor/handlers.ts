@@ -10,6 +10,7 @@ import type { Router, StoredMessage } from '../router/router.ts';
 import type { Session } from './session.ts';
 import type { RequestLimiter } from '../limits/request-limiter.ts';
 import type { Policy } from '../limits/policy.ts';
+import { Pipelined } from './replies.ts';
 
 export const LIST_MAX = 1_000; // WHO users, JOIN members
 export const PENDING_MAX = 1_000; // stored messages sent per LOGIN; the rest come at the next one
@@ -37,12 +38,14 @@ const RATE_LIMITED: Partial<Record<number, string>> = { [Req.SEND]: 'SEND', [Req
 type Body = Record<string, unknown>;
 type Reply = Record<string, unknown> | null;
 
+
 export class Handlers {
   private readonly knownUsers = new Set<string>(); // users are never deleted, so a yes is forever
 
   constructor(private readonly ctx: HandlerContext) {}
 
-  async handle(s: Session, type: number, body: Body, re: v.RequestId): Promise<Reply> {
+  /** The OK's fields; null when the handler replied itself; Pipelined when the reply comes later. */
+  async handle(s: Session, type: number, body: Body, re: v.RequestId): Promise<Reply | Pipelined> {
     switch (type) {
       case Req.PING:
         return {};
@@ -148,13 +151,16 @@ export class Handlers {
     return {};
   }
 
-  private async say(s: Session, me: string, body: Body): Promise<Reply> {
+  /**
+   * Routed now, in order with the session's next requests; its OK waits for the router's word
+   * (across hosts: Redis took the PUBLISH) without holding those requests up (reactor/replies.ts).
+   */
+  private say(s: Session, me: string, body: Body): Pipelined {
     const room = v.room(body);
     const text = v.text(body);
     if (!s.rooms.has(room)) throw new WizzError('not_member', `join ${room} before saying something there`);
     const ts = Date.now();
-    await this.ctx.router.say(room, me, text, ts);
-    return { ts };
+    return new Pipelined(this.ctx.router.say(room, me, text, ts).then(() => ({ ts })));
   }
 
   private async history(me: string, body: Body): Promise<Reply> {

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { CLOSING_CODES, Srv, WizzError, isRequestType, type ErrorCode } from '../protocol/codes.ts';
 import type { Frame, FrameError } from '../protocol/frame.ts';
-import { ID_MAX, requestId } from '../protocol/validate.ts';
+import { ID_MAX, requestId, type RequestId } from '../protocol/validate.ts';
 import { FramePool, type PoolStats } from '../pool/frame-pool.ts';
 import { LinkError } from '../router/link.ts';
 import type { RouteEvent, Router, StoredMessage } from '../router/router.ts';
@@ -12,6 +12,7 @@ import type { Db } from '../db/db.ts';
 import { Connection, Flusher, type ConnectionEvents } from './connection.ts';
 import { Session } from './session.ts';
 import { Handlers, type HandlerContext } from './handlers.ts';
+import { PIPELINE_MAX, Pipelined, replyInTurn } from './replies.ts';
 import { DEFAULT_POLICY, type Policy } from '../limits/policy.ts';
 import { RequestLimiter } from '../limits/request-limiter.ts';
 
@@ -163,7 +164,7 @@ export class Reactor implements HandlerContext {
     for (const s of this.sessions.values()) s.conn.socket.pause();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && [...this.sessions.values()].some((s) => s.busy || s.waiting > 0)) {
+    while (Date.now() < deadline && [...this.sessions.values()].some((s) => s.busy || s.waiting > 0 || s.unsent > 0)) {
       await new Promise((r) => setTimeout(r, 10));
     }
     this.flushDelivered();
@@ -356,27 +357,52 @@ export class Reactor implements HandlerContext {
 
   private async handle(s: Session, frame: Frame): Promise<void> {
     const re = requestId(frame.body);
+    let result: Record<string, unknown> | Pipelined | null;
     try {
       if (re === undefined) {
         throw new WizzError('bad_request', `field "id" must be a number or a string of at most ${ID_MAX} characters`);
       }
-      const reply = await this.handlers.handle(s, frame.type, frame.body, re);
-      // An OK that cannot be encoded is a bug in a handler: it becomes the ERROR below.
-      if (reply) s.conn.send(Srv.OK, { re, ...reply });
+      result = await this.handlers.handle(s, frame.type, frame.body, re);
     } catch (err) {
-      let code: ErrorCode;
-      let message: string;
-      if (err instanceof WizzError || err instanceof LinkError) {
-        code = err.code;
-        message = err.message;
-      } else {
-        this.log(`reactor: request 0x${frame.type.toString(16)} failed: ${(err as Error).stack ?? err}`);
-        code = 'unavailable';
-        message = 'internal error; try again';
-      }
-      if (CLOSING_CODES.has(code)) s.conn.closeWithError(code, message, re);
-      else s.conn.send(Srv.ERROR, re === undefined ? { code, message } : { re, code, message });
+      replyInTurn(s, () => this.refuseRequest(s, frame, re, err));
+      return;
     }
+    if (result instanceof Pipelined) {
+      const send = result.reply.then(
+        (reply) => () => this.answer(s, frame, re!, reply),
+        (err: unknown) => () => this.refuseRequest(s, frame, re, err),
+      );
+      const sent = replyInTurn(s, send);
+      if (s.unsent >= PIPELINE_MAX) await sent; // bounded: the next request waits for this one
+      return;
+    }
+    const reply = result; // null: the handler replied itself (LOGIN)
+    if (reply) replyInTurn(s, () => this.answer(s, frame, re!, reply));
+  }
+
+  /** OK with the handler's fields; one that cannot be encoded is a bug in a handler: it becomes an ERROR. */
+  private answer(s: Session, frame: Frame, re: RequestId, reply: Record<string, unknown>): void {
+    try {
+      s.conn.send(Srv.OK, { re, ...reply });
+    } catch (err) {
+      this.refuseRequest(s, frame, re, err);
+    }
+  }
+
+  /** ERROR for a refused request; anything but a WizzError or LinkError is a bug: logged, `unavailable`. */
+  private refuseRequest(s: Session, frame: Frame, re: RequestId | undefined, err: unknown): void {
+    let code: ErrorCode;
+    let message: string;
+    if (err instanceof WizzError || err instanceof LinkError) {
+      code = err.code;
+      message = err.message;
+    } else {
+      this.log(`reactor: request 0x${frame.type.toString(16)} failed: ${(err as Error).stack ?? err}`);
+      code = 'unavailable';
+      message = 'internal error; try again';
+    }
+    if (CLOSING_CODES.has(code)) s.conn.closeWithError(code, message, re);
+    else s.conn.send(Srv.ERROR, re === undefined ? { code, message } : { re, code, message });
   }
 
   private onClose(s: Session): void {

@@ -19,6 +19,9 @@ export class Session {
   /** Requests received and not yet handled (null: none). */
   inbox: Frame[] | null = null;
   busy = false;
+  /** Replies waiting for a pipelined request before them (reactor/replies.ts); 0: none. */
+  unsent = 0;
+  replyTail: Promise<void> | null = null;
   /** Set when the stream lost its framing; the connection closes once the inbox is answered. */
   badFrame: string | null = null;
   /** For the login deadline and the idle timeout (Reactor.expire). */

@@ -7,11 +7,13 @@ import { LinkDb, type Db } from '../db/db.ts';
 import { Switchboard } from '../primary/switchboard.ts';
 import { LinkClient, memoryPair, type DownMsg, type Transport, type UpMsg } from '../router/link.ts';
 import { HubRouter } from '../router/hub-router.ts';
+import type { Router } from '../router/router.ts';
 import { Reactor, type ReactorLimits } from '../reactor/reactor.ts';
 import { tempDir } from './helpers.ts';
 
 export interface WiredOptions {
   wrapDb?: (db: Db) => Db;
+  wrapRouter?: (router: Router) => Router;
   /** Rewrites each batch the primary sends the reactor. */
   tapDown?: (batch: DownMsg[]) => DownMsg[];
   log?: (line: string) => void;
@@ -37,7 +39,7 @@ export async function startWired(options: WiredOptions = {}): Promise<Wired> {
   const link = new LinkClient(reactorSide);
   const db = new LinkDb(link);
   const reactor = new Reactor({
-    router: new HubRouter(link),
+    router: options.wrapRouter ? options.wrapRouter(new HubRouter(link)) : new HubRouter(link),
     db: options.wrapDb ? options.wrapDb(db) : db,
     scryptLogN: 10,
     limits: options.limits,
@@ -57,9 +59,18 @@ export async function startWired(options: WiredOptions = {}): Promise<Wired> {
 
 /** A Db that behaves like `db` except for the methods in `override`. */
 export function dbWith(db: Db, override: Partial<Db>): Db {
+  return withOverrides(db, override);
+}
+
+/** A Router that behaves like `router` except for the methods in `override`. */
+export function routerWith(router: Router, override: Partial<Router>): Router {
+  return withOverrides(router, override);
+}
+
+function withOverrides<T extends object>(db: T, override: Partial<T>): T {
   return new Proxy(db, {
     get(target, prop, receiver) {
-      if (Object.hasOwn(override, prop)) return override[prop as keyof Db];
+      if (Object.hasOwn(override, prop)) return override[prop as keyof T];
       const value = Reflect.get(target, prop, receiver);
       return typeof value === 'function' ? value.bind(target) : value;
     },
