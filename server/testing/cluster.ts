@@ -5,7 +5,6 @@
 // process is started here and stopped by stopAll(), which also removes the temp dir.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +61,7 @@ export interface Cluster {
   mode: AddressMode;
   /** One line saying where everything is (netns or 127.0.0.x), for the test log. */
   description: string;
-  /** The engines (kill, restart, pause… for fault tests); their own URLs say 127.0.0.1 when relayed. */
+  /** The engines (kill, restart, pause… for fault tests). */
   redis: RedisServer;
   postgres: PostgresServer;
   /** Where the hosts reach them. */
@@ -135,7 +134,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   return {
     hosts,
     mode: network.mode,
-    description: network.description + (services.relayed ? ` (PostgreSQL relayed from ${network.serviceAddress} to 127.0.0.1)` : ''),
+    description: network.description,
     redis: services.redis,
     postgres: services.postgres,
     redisUrl: services.redisUrl,
@@ -151,87 +150,19 @@ interface Services {
   /** The URLs as the hosts must use them. */
   redisUrl: string;
   databaseUrl: string;
-  /** True when an engine listens on 127.0.0.1 only and a relay makes it reachable at the service address. */
-  relayed: boolean;
   stop(): Promise<void>;
 }
 
 /** Redis and PostgreSQL, both listening where every host can reach them (`address`). */
 async function startServices(address: string): Promise<Services> {
-  // Asked to listen at `address`; an engine that does not take the option listens on 127.0.0.1 and
-  // is relayed (a variable, not a literal, so an option the engine does not know yet type-checks).
-  const where: { host: string; database?: string } = { host: address };
-  const [r, p] = await Promise.allSettled([startRedis(where), startPostgres(where)]);
+  const [r, p] = await Promise.allSettled([startRedis({ host: address }), startPostgres({ host: address })]);
   const started = [r, p].flatMap((x) => (x.status === 'fulfilled' ? [x.value] : []));
-  const relays: Relay[] = [];
-  const stop = async () => {
-    for (const relay of relays) relay.close();
-    await Promise.allSettled(started.map((x) => x.stop()));
-  };
-  try {
-    if (r.status === 'rejected') throw r.reason;
-    if (p.status === 'rejected') throw p.reason;
-    for (const url of [r.value.url, p.value.url]) relays.push(await relayTo(url, address));
-    return {
-      redis: r.value,
-      postgres: p.value,
-      redisUrl: relays[0]!.url,
-      databaseUrl: relays[1]!.url,
-      relayed: relays.some((x) => x.relayed),
-      stop,
-    };
-  } catch (err) {
+  const stop = async () => void (await Promise.allSettled(started.map((x) => x.stop())));
+  if (r.status === 'rejected' || p.status === 'rejected') {
     await stop();
-    throw err;
+    throw r.status === 'rejected' ? r.reason : (p as PromiseRejectedResult).reason;
   }
-}
-
-interface Relay {
-  url: string;
-  relayed: boolean;
-  close(): void;
-}
-
-/**
- * Makes the service at `url` reachable at `address` (same port): nothing to do when it already
- * listens there; otherwise a TCP relay in this process from `address` to where it listens. A
- * connection the service drops is dropped on the other side too, so an engine that stops looks
- * stopped through the relay.
- */
-async function relayTo(url: string, address: string): Promise<Relay> {
-  const u = new URL(url);
-  if (u.hostname === address || address === '127.0.0.1') return { url, relayed: false, close: () => {} };
-  const target = { host: u.hostname, port: Number(u.port) };
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((inbound) => {
-    const outbound = net.connect(target);
-    sockets.add(inbound).add(outbound);
-    inbound.pipe(outbound);
-    outbound.pipe(inbound);
-    const end = () => {
-      inbound.destroy();
-      outbound.destroy();
-      sockets.delete(inbound);
-      sockets.delete(outbound);
-    };
-    for (const s of [inbound, outbound]) {
-      s.on('error', end);
-      s.on('close', end);
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new Error(`cannot relay ${address}:${target.port} to ${target.host}: ${err.message} (bind)`)));
-    server.listen(target.port, address, resolve);
-  });
-  u.hostname = address;
-  return {
-    url: u.toString(),
-    relayed: true,
-    close: () => {
-      server.close();
-      for (const s of sockets) s.destroy();
-    },
-  };
+  return { redis: r.value, postgres: p.value, redisUrl: r.value.url, databaseUrl: p.value.url, stop };
 }
 
 class Host implements ClusterHost {

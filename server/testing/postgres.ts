@@ -34,6 +34,11 @@ export interface ThrowawayPostgres {
 export interface PostgresOptions {
   /** The database created for the url (default `wizz`). */
   database?: string;
+  /**
+   * Where it listens besides 127.0.0.1, and the address in its url (default 127.0.0.1): the netns
+   * bridge for namespaced hosts, which connect from that subnet (pg_hba `samenet`, trust).
+   */
+  host?: string;
 }
 
 const READY = 'database system is ready to accept connections';
@@ -42,6 +47,7 @@ const STOP_TIMEOUT_MS = 5_000;
 
 export async function startPostgres(options: PostgresOptions = {}): Promise<ThrowawayPostgres> {
   const bin = findBinaries();
+  const host = options.host ?? '127.0.0.1';
   const owner = process.getuid?.() === 0 ? postgresUser() : null;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wizz-pg-'));
   const data = path.join(dir, 'data');
@@ -65,7 +71,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Thro
       bin.postgres,
       [
         '-D', data, '-p', String(port), '-k', dir,
-        '-c', 'listen_addresses=127.0.0.1',
+        '-c', `listen_addresses=${[...new Set(['127.0.0.1', host])].join(',')}`,
         '-c', 'fsync=on', // commits are real: an OK from the store means the data is on disk
         '-c', 'shared_buffers=16MB',
         '-c', 'max_connections=60',
@@ -129,6 +135,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Thro
       cwd: dir,
       env,
     });
+    // initdb trusts local and 127.0.0.1 only; hosts in namespaces connect from the bridge's subnet.
+    if (host !== '127.0.0.1') fs.appendFileSync(path.join(data, 'pg_hba.conf'), 'host all all samenet trust\n');
     // The port is free when we look; another process may take it before postgres binds: retry.
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
@@ -147,7 +155,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Thro
     } finally {
       await admin.end();
     }
-    const url = `postgres://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+    const url = `postgres://postgres@${host}:${port}/${encodeURIComponent(database)}`;
     const kill = () => halt('SIGQUIT');
     const start = async () => {
       if (stopped) throw new Error('this throwaway PostgreSQL was stopped for good');
