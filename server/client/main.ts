@@ -37,6 +37,34 @@ const rl = readline.createInterface({ input: process.stdin, output: process.stdo
 const basePrompt = () => `${me ?? defaultUser ?? 'wizz'}${room ? ` ${room}` : ''}> `;
 rl.setPrompt(basePrompt());
 
+// Lines typed (or piped in) before the banner, or while a command is still running, wait their
+// turn: commands run one at a time, in the order they were typed, and none is lost.
+const lines: string[] = [];
+let accepting = false;
+let running = false;
+let inputClosed = false;
+rl.on('line', (line) => {
+  lines.push(line);
+  void runLines();
+});
+rl.on('close', () => {
+  inputClosed = true;
+  void runLines();
+});
+async function runLines(): Promise<void> {
+  if (!accepting || running) return;
+  running = true;
+  for (let line = lines.shift(); line !== undefined; line = lines.shift()) {
+    if (line.trim() === '') {
+      rl.prompt();
+      continue;
+    }
+    await run(line).catch((err) => show(err instanceof RequestFailed ? `! ${err.code}: ${printable((err.body.message as string) ?? '')}` : `! ${(err as Error).message}`));
+  }
+  running = false;
+  if (inputClosed) void quit(); // Ctrl-D, or the end of piped input once every line has run
+}
+
 /** Prints above the prompt without eating what the user is typing. */
 function show(line: string): void {
   readline.clearLine(process.stdout, 0);
@@ -208,10 +236,5 @@ if (server.kind === 'lab') {
   show(`connected to ${where}, which did not say what it is (${server.reason}); every command is offered — /help`);
 }
 release();
-rl.on('line', (line) => {
-  if (line.trim() === '') return rl.prompt();
-  run(line).catch((err) => show(err instanceof RequestFailed ? `! ${err.code}: ${printable((err.body.message as string) ?? '')}` : `! ${(err as Error).message}`));
-});
-rl.on('close', () => {
-  void quit();
-});
+accepting = true;
+void runLines();
