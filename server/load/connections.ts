@@ -2,11 +2,14 @@
 // 127.0.0.1, PINGs on each, and reports how many were answered and how many were refused with
 // server_full (the C10K check: with the defaults, 10,000 connections get 0 refusals).
 // Needs an open-file limit above --count in this process too (ulimit -n).
-import { parseArgs } from 'node:util';
 import { WizzClient } from '../client/wizz-client.ts';
+import { parseFlags } from '../util/cli.ts';
 import { Req, Srv } from '../protocol/codes.ts';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '7777' }, count: { type: 'string', default: '10000' } } });
+const values = parseFlags(
+  { port: { type: 'string', default: '7777' }, count: { type: 'string', default: '10000' } },
+  'usage: npm run load:connections -- [--count 10000] [--port 7777]   (opens and PINGs that many connections to 127.0.0.1)',
+);
 const port = Number(values.port);
 const count = Number(values.count);
 if (!Number.isInteger(count) || count < 1 || !Number.isInteger(port) || port < 1 || port > 65_535) {

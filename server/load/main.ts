@@ -1,11 +1,11 @@
 // `npm run load -- --clients 2000 --rooms 20 --rate 5000 --duration 30 [--port 7777] [--say-ratio 0.1]`
 // Targets 127.0.0.1 only. Prints a progress bar, then a closing table.
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { runLoad, type LoadResult } from './run.ts';
+import { parseFlags } from '../util/cli.ts';
 
-const { values } = parseArgs({
-  options: {
+const values = parseFlags(
+  {
     port: { type: 'string', default: '7777' },
     clients: { type: 'string', default: '200' },
     rooms: { type: 'string', default: '10' },
@@ -14,7 +14,10 @@ const { values } = parseArgs({
     'say-ratio': { type: 'string', default: '0.1' },
     prefix: { type: 'string', default: 'load_' },
   },
-});
+  `usage: npm run load -- [--port 7777] [--clients 200] [--rooms 10] [--rate 1000 (msgs/s)] [--duration 10 (s)]
+                        [--say-ratio 0.1 (share of room SAYs)] [--prefix load_ (user names)]
+Drives a running wizz server on 127.0.0.1 and prints a closing table.`,
+);
 
 const num = (name: keyof typeof values, min: number, max: number): number => {
   const n = Number(values[name]);

@@ -8,22 +8,23 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
+import { parseFlags } from '../util/cli.ts';
 import { runLoad, type LoadProgress } from './run.ts';
 import { judge, type SoakSample } from './soak-verdict.ts';
 import { isControl, type Control } from '../router/ipc.ts';
 import type { ServerStats } from '../primary/stats.ts';
 
-const { values } = parseArgs({
-  options: {
+const values = parseFlags(
+  {
     minutes: { type: 'string', default: '2' },
     clients: { type: 'string', default: '2000' },
     rooms: { type: 'string', default: '20' },
     rate: { type: 'string', default: '1000' },
     reactors: { type: 'string', default: '2' },
   },
-});
+  'usage: npm run soak -- [--minutes 2] [--clients 2000] [--rooms 20] [--rate 1000 (msgs/s)] [--reactors 2]\nStarts its own server and fails on memory growth, errors or leftovers.',
+);
 const num = (name: keyof typeof values, min: number, max: number): number => {
   const n = Number(values[name]);
   if (!Number.isFinite(n) || n < min || n > max) {

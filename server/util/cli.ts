@@ -1,0 +1,19 @@
+// Flags for the command-line tools: node's parseArgs, plus what a person expects of a CLI —
+// `--help` prints the usage, and an unknown or malformed flag is one line (then the usage), never
+// a stack trace.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export function parseFlags<const T extends Options>(options: T, usage: string, argv = process.argv.slice(2)): ReturnType<typeof parseArgs<{ options: T }>>['values'] {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(usage);
+    process.exit(0);
+  }
+  try {
+    return parseArgs({ args: argv, options }).values;
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${usage}`);
+    process.exit(2);
+  }
+}
