@@ -5,7 +5,7 @@
 // in its outbound queue, and that queue is bounded: a client that stops reading is dropped.
 //
 // Your work is marked TODO. README.md walks through it in order: a level-triggered loop, then
-// writes, then edge-triggered reads, then the bound.
+// writes, then edge-triggered reads, then the bound, then the fd limit.
 import {
   EAGAIN, EINTR, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLL_CTL_ADD, EPOLL_CTL_MOD,
   SOCK_NONBLOCK, errnoName, type EpollEvent, type Process,
@@ -56,6 +56,8 @@ export async function runServer(proc: Process, options: ServerOptions): Promise<
 class EpollChatServer {
   readonly epfd: number;
   private listener = -1;
+  /** An fd held in reserve for the fd limit (see refuseNewcomer, step 5). */
+  private spare: number;
   private readonly clients = new Map<number, Client>();
   private readonly room = new ChatRoom();
   /** One buffer for every read: the decoder copies what it keeps. */
@@ -66,6 +68,7 @@ class EpollChatServer {
     private readonly maxOutboundBytes: number,
   ) {
     this.epfd = check('epoll_create1', proc.epoll_create1(0));
+    this.spare = this.reserveSpare();
   }
 
   listen(port: number): void {
@@ -88,12 +91,38 @@ class EpollChatServer {
     for (;;) {
       const fd = this.proc.accept4(this.listener, SOCK_NONBLOCK);
       if (fd === -EAGAIN) return; // the backlog is empty
-      if (fd < 0) return; // e.g. EMFILE: level-triggering brings us back once an fd frees up
+      if (fd < 0) {
+        // EMFILE: no fd for the newcomer, and it stays in the backlog. Returning here makes the
+        // level-triggered listener spin (README, step 5): turn the newcomer away instead.
+        if (this.refuseNewcomer()) continue;
+        return;
+      }
       const client: Client = { fd, conn: new Connection(fd, this.maxOutboundBytes), watchingWrites: false, closed: false };
       this.clients.set(fd, client);
       this.register(client);
       this.deliver(this.room.join(fd));
     }
+  }
+
+  /**
+   * The spare-fd trick, at the fd limit: give back the fd held in reserve so that accept4 can take
+   * the newcomer, tell it the server is full, hang up, and reserve the fd again. Returns false when
+   * nobody was waiting after all.
+   */
+  private refuseNewcomer(): boolean {
+    // TODO(step 5): close this.spare; accept4 the newcomer (non-blocking) — it gets the fd you just
+    // gave back. If that worked, write it errorFrame('server_full', …) and close it. Either way,
+    // reserve the spare again (this.reserveSpare()), and return whether someone was refused
+    // (accept4 may say EAGAIN: nobody was waiting).
+    throw new Error('TODO: refuse a newcomer at the fd limit (step 5)');
+  }
+
+  /**
+   * One fd in reserve for the day accept4 says EMFILE. A real server opens /dev/null; the emulator
+   * has no files, so a duplicate of stdin does the same job.
+   */
+  private reserveSpare(): number {
+    return check('reserving a spare fd', this.proc.dup(0));
   }
 
   /** Adds a new client to the epoll interest list, once, for good. */
@@ -169,6 +198,7 @@ class EpollChatServer {
     }
     this.clients.clear();
     if (this.listener >= 0) this.proc.close(this.listener);
+    this.proc.close(this.spare);
     this.proc.close(this.epfd);
   }
 

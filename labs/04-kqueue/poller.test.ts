@@ -64,7 +64,7 @@ describe.each(BACKENDS)('04-kqueue: the Poller contract on %s', (backend) => {
       expect(error, `${backend === 'kqueue' ? 'kqueue()' : 'epoll_create1()'} failed with EMFILE: the constructor must throw a PollerError, not keep a negative fd`).toBeInstanceOf(
         PollerError,
       );
-      expect(String((error as Error).message), 'the PollerError says what failed').toMatch(/EMFILE/);
+      expect(String((error as Error).message), 'the PollerError names the backend and says what failed').toMatch(new RegExp(`^${backend} poller: .*EMFILE`));
     });
   }
 

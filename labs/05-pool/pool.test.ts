@@ -276,6 +276,40 @@ describe('05-pool: misuse is caught', () => {
     }, 'acquiring the chunk that was written after release').toThrow(UseAfterReleaseError);
   });
 
+  it('each error says what happened: its class name, the chunk, and why', () => {
+    const pool = new BufferPool({ chunkSize: 32, chunksPerSlab: 4, debug: true });
+    const a = pool.acquire()!;
+    const kept = pool.bytes(a);
+    pool.release(a);
+    const caught = (f: () => unknown): Error => {
+      try {
+        f();
+      } catch (err) {
+        return err as Error;
+      }
+      throw new Error('expected an error');
+    };
+    const twice = caught(() => pool.release(a));
+    expect(twice.name, 'the name of the error a double release throws').toBe('DoubleReleaseError');
+    expect(twice.message, `a double release: the message names the chunk and says it was released twice (got "${twice.message}")`).toMatch(/chunk 0 .*twice/);
+    const used = caught(() => pool.bytes(a));
+    expect(used.name, 'the name of the error bytes() of a released handle throws in debug mode').toBe('UseAfterReleaseError');
+    expect(used.message, `bytes() of a released handle: the message says it was used after release (got "${used.message}")`).toMatch(/chunk 0 .*after release/);
+    for (const handle of [-1, 0.5, pool.stats.capacity]) {
+      const stranger = caught(() => pool.release(handle));
+      expect(stranger.message, `release(${handle}): a number this pool never handed out — the message says so (got "${stranger.message}")`).toMatch(
+        new RegExp(`${handle} is not from this pool`),
+      );
+    }
+    kept[3] = 7; // use after release
+    const poisoned = caught(() => {
+      for (let i = 0; i < 4; i++) pool.acquire();
+    });
+    expect(poisoned.message, `a write after release, caught on acquire: the message names the chunk and the byte (got "${poisoned.message}")`).toMatch(
+      /chunk 0 .*written after .*byte 3/,
+    );
+  });
+
   it('stats show a leak: chunks never released stay in use', () => {
     const pool = new BufferPool({ chunkSize: 16, chunksPerSlab: 16 });
     const handles = Array.from({ length: 10 }, () => pool.acquire()!);
@@ -297,6 +331,24 @@ describe('05-pool: the defaults', () => {
     expect(pool.stats).toEqual({ inUse: 0, highWater: 0, misses: 0, slabs: 1, capacity: 256 });
     expect(new BufferPool({ onExhausted: 'grow', chunkSize: 16 }).maxSlabs).toBe(16);
     expect(() => new BufferPool({ chunkSize: 1, chunksPerSlab: INDEX_LIMIT + 1 }), 'more chunks than a handle can index').toThrow(RangeError);
+    expect(() => new BufferPool({ chunkSize: 1, chunksPerSlab: INDEX_LIMIT + 1 }), 'the RangeError names the limit').toThrow(String(INDEX_LIMIT));
+  });
+
+  it('without debug, the fast path: no chunk is ever filled with poison, and bytes() checks nothing', () => {
+    const pool = new BufferPool({ chunkSize: 64, chunksPerSlab: 2 });
+    const a = pool.acquire()!;
+    const bytes = pool.bytes(a);
+    expect(
+      bytes.every((b) => b === 0),
+      'a fresh chunk outside debug mode holds zeros: filling a new slab with poison is a pass over all of it, for debug mode only',
+    ).toBe(true);
+    bytes.fill(0x42);
+    pool.release(a);
+    expect(
+      bytes.every((b) => b === 0x42),
+      'release() outside debug mode poisoned the chunk: a pass over every byte on each release is what debug mode pays, not the fast path',
+    ).toBe(true);
+    expect(() => pool.bytes(a), 'bytes() outside debug mode does no check (it is on every read\'s path)').not.toThrow();
   });
 });
 

@@ -99,6 +99,8 @@ describe('05-pool: the chat on pooled buffers', () => {
     const [good, bad] = await run.connect(2);
     bad!.send(Uint8Array.from([0, 0, 0, 0]));
     await run.waitFor(() => run!.frames(bad!).some((f) => f.type === MessageType.ERROR && f.body.code === 'bad_frame'), 'ERROR bad_frame');
+    const refusal = run.frames(bad!).find((f) => f.type === MessageType.ERROR)!;
+    expect(String(refusal.body.message ?? ''), 'ERROR bad_frame for a header announcing length 0 says so in its message (a FrameError naming length 0)').toMatch(/length 0/);
     const id = run.ping(good!);
     await run.waitFor(() => run!.hasReply(good!, id), 'the other client to still get answers');
     await run.waitFor(() => pool.stats.inUse === 0, 'every chunk back after the bad frame (pool inUse 0)');
@@ -140,6 +142,8 @@ describe('05-pool: frame limits in the chunk', () => {
       () => run!.frames(hostile!).some((f) => f.type === MessageType.ERROR && f.body.code === 'bad_frame'),
       'ERROR bad_frame for a header announcing 65,537 bytes (no chunk can hold that frame)',
     );
+    const refusal = run.frames(hostile!).find((f) => f.type === MessageType.ERROR)!;
+    expect(String(refusal.body.message ?? ''), 'ERROR bad_frame for a frame of 65,537 bytes says why in its message (the length and the limit)').toMatch(/65537/);
     await run.waitFor(() => pool.stats.inUse === 0, 'every chunk back (pool inUse 0)');
     await run.stop();
   });
@@ -149,6 +153,7 @@ describe('05-pool: frame limits in the chunk', () => {
     run = start(small);
     await run.kernel.settle();
     expect(run.crashed, `runServer must reject a pool of ${small.chunkSize}-byte chunks: a frame cut by a read would not fit`).toBeInstanceOf(RangeError);
+    expect(String((run.crashed as Error).message), 'the RangeError says what a chunk must hold').toMatch(/whole frame/);
     run = null;
   });
 });
@@ -208,7 +213,8 @@ describe('05-pool: every chunk comes back', () => {
 });
 
 const CLIENTS = 50;
-const MESSAGES = 40;
+/** Rounds of the storm: 40, or WIZZ_STORM_ROUNDS (mutation runs use fewer: the counts below hold from the first rounds on). */
+const MESSAGES = Number(process.env.WIZZ_STORM_ROUNDS) > 0 ? Number(process.env.WIZZ_STORM_ROUNDS) : 40;
 
 interface StormCount {
   reads: number;
@@ -282,6 +288,9 @@ function watchForeignReads(r: StageRun, lent: WeakSet<ArrayBufferLike>): { reads
   return seen;
 }
 
+/** Virtual ms within which starved clients must be served once chunks come back (no wake-up timeout to wait for). */
+const STARVED_RESUME_MS = 100;
+
 describe('05-pool: when the pool runs dry', () => {
   // A pool of `chunks` chunks that never grows. `chunks` clients each hold one with half a frame;
   // the others then send whole SAYs and find the pool empty. They must wait (backpressure: their
@@ -310,6 +319,7 @@ describe('05-pool: when the pool runs dry', () => {
             `${waiting} more send a SAY while the pool is empty; then the holders ${holders.map((_, i) => fates[i % fates.length]).join(', ')}`;
           expect(reads.foreign, `${story}: read() wrote into a buffer the pool did not lend while the pool was dry — never fall back to new Uint8Array; leave the bytes in the kernel (README step 6)`).toBe(0);
           // Chunks come back, one holder at a time.
+          const returned = r.kernel.now();
           holders.forEach((c, i) => (fates[i % fates.length] === 'finishes' ? c.send(halves[i]!.tail) : c.close()));
           try {
             await r.waitFor(
@@ -324,6 +334,12 @@ describe('05-pool: when the pool runs dry', () => {
                 `kernel and an edge-triggered epoll will not report them again (this.starved, resumeStarved()). (${(err as Error).message})`,
             );
           }
+          const waited = r.kernel.now() - returned;
+          expect(
+            waited,
+            `${story}: the starved clients were served ${waited} virtual ms after the chunks came back — at once is due: ` +
+              'resume every starved client the pool can serve in the same pass, not one per wake-up (resumeStarved())',
+          ).toBeLessThan(STARVED_RESUME_MS);
           expect(reads.foreign, `${story}: read() wrote into a buffer the pool did not lend (README step 6)`).toBe(0);
           await r.waitFor(() => pool.stats.inUse === 0, `${story}: every chunk back once everyone was served`);
           const id = r.ping(listener!);

@@ -76,6 +76,8 @@ export async function runServer(proc: Process, options: PoolServerOptions): Prom
 class EpollChatServer {
   readonly epfd: number;
   private listener = -1;
+  /** An fd held in reserve for the fd limit (see refuseNewcomer). */
+  private spare: number;
   private readonly clients = new Map<number, Client>();
   private readonly room = new ChatRoom();
   /** Clients with bytes to read that found the pool empty: backpressure, resumed by resumeStarved(). */
@@ -87,6 +89,7 @@ class EpollChatServer {
     private readonly pool: ChunkSource,
   ) {
     this.epfd = check('epoll_create1', proc.epoll_create1(0));
+    this.spare = this.reserveSpare();
   }
 
   listen(port: number): void {
@@ -108,13 +111,43 @@ class EpollChatServer {
     for (;;) {
       const fd = this.proc.accept4(this.listener, SOCK_NONBLOCK);
       if (fd === -EAGAIN) return; // the backlog is empty
-      if (fd < 0) return; // e.g. EMFILE: level-triggering brings us back once an fd frees up
+      if (fd < 0) {
+        // EMFILE: no fd for the newcomer, and it stays in the backlog, so the level-triggered
+        // listener would be reported again at once, forever. Turn it away instead.
+        if (this.refuseNewcomer()) continue;
+        return;
+      }
       const client: Client = { fd, conn: new Connection(fd, this.maxOutboundBytes), watchingWrites: false, closed: false, inbox: null, filled: 0 };
       this.clients.set(fd, client);
       // Registered once, for good: edge-triggered reads, no EPOLLOUT until something is queued.
       this.ctl(EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLET, client);
       this.deliver(this.room.join(fd));
     }
+  }
+
+  /**
+   * The spare-fd trick, at the fd limit: give back the fd held in reserve so that accept4 can take
+   * the newcomer, tell it the server is full, hang up, and reserve the fd again. The backlog
+   * shrinks by one, so the listener stops being ready once everyone waiting has been told.
+   * Returns false when nobody was waiting after all.
+   */
+  private refuseNewcomer(): boolean {
+    this.proc.close(this.spare);
+    const fd = this.proc.accept4(this.listener, SOCK_NONBLOCK);
+    if (fd >= 0) {
+      this.proc.write(fd, errorFrame('server_full', 'the server has no file descriptor left for you: try again later'));
+      this.proc.close(fd);
+    }
+    this.spare = this.reserveSpare();
+    return fd >= 0;
+  }
+
+  /**
+   * One fd in reserve for the day accept4 says EMFILE. A real server opens /dev/null; the emulator
+   * has no files, so a duplicate of stdin does the same job.
+   */
+  private reserveSpare(): number {
+    return check('reserving a spare fd', this.proc.dup(0));
   }
 
   /** Edge-triggered: this event will not come again for bytes already here, so take them all now. */
@@ -250,6 +283,7 @@ class EpollChatServer {
     this.clients.clear();
     this.starved.clear();
     if (this.listener >= 0) this.proc.close(this.listener);
+    this.proc.close(this.spare);
     this.proc.close(this.epfd);
   }
 

@@ -115,6 +115,7 @@ describe('06-ring: publication order and memory layout', () => {
     const ring = SpscRing.create(4, 8);
     for (const bad of [9, -1, 2.5]) {
       expect(() => ring.pushWith(() => bad), `fill returned ${bad} for an 8-byte slot: throw a RangeError`).toThrow(RangeError);
+      expect(() => ring.pushWith(() => bad), `the RangeError must say what fill returned (${bad}), so the producer's bug is findable`).toThrow(String(bad));
       expect(ring.size, `after fill returned ${bad}, nothing may be published`).toBe(0);
     }
     expect(ring.pushWith(() => 0), 'a 0-byte message is fine').toBe(true);
@@ -276,6 +277,17 @@ describe('06-ring: FanIn, the reactor side, on one thread', () => {
       idleLooks + idleReads,
       `with every ring empty for 300 ms, run() looked at a ring ${idleLooks} times and read the doorbell ${idleReads} times: it polls instead of sleeping, which keeps a core busy doing nothing. When a drain finds nothing, sleep on the doorbell with waitAsync until it changes (hint 2)`,
     ).toBeLessThanOrEqual(2);
+  });
+
+  it('returns as soon as done() says so, also when the drain found nothing (no sleeping on an empty ring first)', async () => {
+    const bell = new Doorbell();
+    const rings = [SpscRing.create(8, 1, bell)];
+    let asked = 0;
+    // done() turns true between the loop's check and the drain's end — as a stop flag another
+    // thread sets would. Nobody will ring the doorbell again: sleeping on it now never ends.
+    const running = new FanIn(rings, bell).run(() => {}, () => ++asked >= 2);
+    await runWatched(running, rings, bell, () => asked, 'run() whose done() turned true during an empty drain');
+    expect(asked, 'done() is asked again right after the drain, before sleeping on the doorbell').toBeLessThanOrEqual(3);
   });
 
   it('lets a timer on its thread fire while messages keep coming (sustained load)', async () => {

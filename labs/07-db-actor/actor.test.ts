@@ -426,6 +426,12 @@ describe('07-db-actor: durability and recovery', () => {
     expect(actor.restarts, 'one death, one restart').toBe(1);
     // A late or stray reply — for a request that was already failed — has nobody to go to.
     expect(() => actor!.worker.emit('message', { id: 1e9, ok: true, result: 'late' }), 'a reply for a request that is no longer pending must be ignored, not crash settle()').not.toThrow();
+    // A worker that throws an uncaught exception emits 'error' (then 'exit'): an EventEmitter with no
+    // 'error' listener rethrows it and the whole server process dies with its actor.
+    expect(
+      () => actor!.worker.emit('error', new Error('an uncaught exception inside the worker')),
+      "a Worker's 'error' event needs a listener, or an exception thrown inside the worker crashes the server process",
+    ).not.toThrow();
     expect(await ask(actor, 'count'), 'and the actor keeps serving').toBe(1);
     expect(pendingIds(actor), 'nothing may stay pending after a death').toEqual([]);
   }, THREAD_TEST_MS);

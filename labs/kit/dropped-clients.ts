@@ -1,4 +1,4 @@
-// Graders stages 03 and 04 share, word for word: what a server must stop doing for a client it
+// Graders stages 03, 04 and 05 share, word for word: what a server must stop doing for a client it
 // decided to close or dropped earlier in the same batch — handle its frames, deliver to it, read,
 // write or close its fd again — and the helpers their slow-reader graders use.
 import { afterEach, expect, it } from 'vitest';

@@ -55,6 +55,8 @@ export function createServer(backend: BackendName): RunServer {
 
 class PollerChatServer {
   private listener = -1;
+  /** An fd held in reserve for the fd limit (see refuseNewcomer). */
+  private spare: number;
   private readonly clients = new Map<number, Client>();
   private readonly room = new ChatRoom();
   /** One buffer for every read: the decoder copies what it keeps. */
@@ -64,7 +66,9 @@ class PollerChatServer {
     private readonly proc: Process,
     private readonly poller: Poller,
     private readonly maxOutboundBytes: number,
-  ) {}
+  ) {
+    this.spare = this.reserveSpare();
+  }
 
   listen(port: number): void {
     this.listener = openListener(this.proc, port);
@@ -86,7 +90,12 @@ class PollerChatServer {
     for (;;) {
       const fd = this.proc.accept4(this.listener, SOCK_NONBLOCK);
       if (fd === -EAGAIN) return;
-      if (fd < 0) return; // e.g. EMFILE
+      if (fd < 0) {
+        // EMFILE: the newcomer stays in the backlog and the listener stays ready — on select and
+        // poll it would be reported again at once, forever. Turn it away instead.
+        if (this.refuseNewcomer()) continue;
+        return;
+      }
       if (this.poller.add(fd, READS_ONLY) < 0) {
         // This backend cannot watch the fd (select: fd ≥ 1024). Say so and hang up; everyone else
         // carries on.
@@ -98,6 +107,29 @@ class PollerChatServer {
       this.clients.set(fd, client);
       this.deliver(this.room.join(fd));
     }
+  }
+
+  /**
+   * The spare-fd trick, at the fd limit: give back the reserved fd so that accept4 can take the
+   * newcomer, tell it the server is full, hang up, reserve the fd again. Returns false when nobody
+   * was waiting after all.
+   */
+  private refuseNewcomer(): boolean {
+    this.proc.close(this.spare);
+    const fd = this.proc.accept4(this.listener, SOCK_NONBLOCK);
+    if (fd >= 0) {
+      this.proc.write(fd, errorFrame('server_full', 'the server has no file descriptor left for you: try again later'));
+      this.proc.close(fd);
+    }
+    this.spare = this.reserveSpare();
+    return fd >= 0;
+  }
+
+  /** One fd in reserve for the day accept4 says EMFILE (a real server opens /dev/null). */
+  private reserveSpare(): number {
+    const fd = this.proc.dup(0);
+    check('reserving a spare fd', fd);
+    return fd;
   }
 
   private readUntilEagain(client: Client): void {
@@ -174,6 +206,7 @@ class PollerChatServer {
       this.poller.remove(this.listener);
       this.proc.close(this.listener);
     }
+    this.proc.close(this.spare);
   }
 }
 

@@ -22,7 +22,11 @@ export function formatFailure(r: Report): string {
   lines.push(`A client story breaks your server${on}. The shortest one found (found at story ${r.runs}, shrunk in ${r.shrinks} steps):`);
   const where = r.story.buffers === 'tight' ? 'socket buffers of 512 bytes (partial writes everywhere)' : 'default socket buffers';
   const wall = r.story.nearWall !== null ? `; the process already holds fds up to ${1024 - r.story.nearWall - 1}` : '';
-  lines.push(`   (${where}${wall})`);
+  const limit =
+    r.story.fdLimit != null
+      ? `; the server's fd limit (RLIMIT_NOFILE) leaves room for ${r.story.fdLimit} client${r.story.fdLimit > 1 ? 's' : ''}, the next one meets EMFILE`
+      : '';
+  lines.push(`   (${where}${wall}${limit})`);
   let n = 0;
   let marked = false;
   for (const [i, step] of plan.steps.entries()) {
@@ -49,6 +53,10 @@ export function formatFailure(r: Report): string {
 function whereToLook(story: Story, step: number, problem: string): string | null {
   const kind = story.steps[step]?.do;
   const slowReaders = story.steps.some((s) => s.do === 'connect' && s.kinds.includes('slow-reader'));
+  if (story.fdLimit != null && kind === 'connect' && /never went to sleep|server_full/.test(problem)) {
+    return 'at the fd limit accept4() fails with EMFILE and leaves the client in the backlog, so the listener stays ready: ' +
+      'refuse the newcomer with your spare fd (close it, accept4, write ERROR server_full, close, reserve the spare again) — see "The fd limit" in the README.';
+  }
   if (/crashed|never went to sleep|runServer/.test(problem)) return null;
   if (/PRESENCE \S+ leave/.test(problem) && /never received/.test(problem)) {
     return 'whenever a connection goes — EOF, reset, an error, or dropped for not reading — close its fd *and* tell the room (room.leave), on every path.';

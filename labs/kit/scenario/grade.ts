@@ -43,9 +43,9 @@ export function scenarioTimeout(runs = scenarioRuns()): number {
 export async function gradeScenarios(grade: ScenarioGrade): Promise<void> {
   const seed = scenarioSeed();
   const runs = grade.runs ?? scenarioRuns();
-  const options: RunOptions = grade.wall ? { wall: true } : {};
+  const options: RunOptions = { ...(grade.wall ? { wall: true } : {}), ...(grade.limit ? { limit: true } : {}) };
   const details = await fc.check(
-    fc.asyncProperty(stories({ wall: grade.wall ?? false }), async (story) => (await runStory(grade.runServer, story, options)).failure === null),
+    fc.asyncProperty(stories({ wall: grade.wall ?? false, limit: grade.limit ?? false }), async (story) => (await runStory(grade.runServer, story, options)).failure === null),
     // Shrinks (fast-check's default) unless configured globally to stop at the first failure, as
     // the honesty check does for known-wrong variants: nobody reads the story there.
     { numRuns: runs, seed },

@@ -1,5 +1,5 @@
 // The model of the lab chat that scenario grading trusts: fds reused lowest-first, presence,
-// renames, the slow consumer's drop at the exact byte, the FD_SETSIZE wall, and stories that
+// renames, the slow consumer's drop at the exact byte, the FD_SETSIZE wall, the fd limit, and stories that
 // pick nobody doing nothing.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -67,6 +67,20 @@ describe('scenario model', () => {
     const p = plan(story([{ do: 'connect', kinds: ['reader', 'reader'] }, { do: 'say-and-fin', who: 0, size: 2 }]), world);
     expect(canons(p, 1, 1)).toEqual(['ROOM guest4: "A1"', 'PRESENCE guest4 leave']);
     expect(p.steps[1]!.acts.map((a) => a.op)).toEqual(['send', 'leave']);
+  });
+
+  it('refuses a client at the fd limit with ERROR server_full, holds no fd for it, and seats the next one once an fd is free', () => {
+    const p = plan(
+      story([{ do: 'connect', kinds: ['reader', 'reader'] }, { do: 'leave', who: [0], how: 'close' }, { do: 'connect', kinds: ['reader'] }]),
+      { ...world, limit: 5 },
+    );
+    expect(p.clients.map((c) => c.fd)).toEqual([4, null, 4]);
+    expect(p.steps[0]!.departing.get(1)).toEqual([{ source: 'reply', canon: 'ERROR server_full' }]);
+    expect(p.steps[0]!.fds).toEqual([0, 1, 2, 3, 4]);
+    expect(canons(p, 0, 0)).toEqual([]); // nobody joined
+    expect(p.steps[0]!.line).toBe('A [fd 4], B [no fd left: EMFILE] connect at once');
+    expect(canons(p, 2, 2)).toEqual([]);
+    expect(p.steps[2]!.fds).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('is a pure function of the story: the same story always plans the same', () => {

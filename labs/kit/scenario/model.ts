@@ -13,6 +13,12 @@ export interface World {
   baseFds: number[];
   /** fds from this number up are refused with ERROR server_full (select's FD_SETSIZE), or null. */
   wall: number | null;
+  /**
+   * The process's fd limit (RLIMIT_NOFILE), or null: a client that would need an fd from this
+   * number up finds accept4() failing with EMFILE, and the server refuses it with ERROR server_full
+   * (the spare-fd trick) instead of leaving it in the backlog.
+   */
+  limit?: number | null;
   /** Bytes a client that never reads absorbs in the sockets: the server's sndbuf + its rcvbuf. */
   capacity: number;
   /** The server's bound on one connection's outbound queue (ServerOptions.maxOutboundBytes). */
@@ -67,6 +73,8 @@ export interface ModelClient {
   received: number;
   /** The fd it was refused on (past the wall), if it was. */
   refusedAt?: number;
+  /** Refused because the process was at its fd limit (EMFILE). */
+  refusedAtLimit?: boolean;
 }
 
 /** Virtual ms between two rounds of a burst: a slow reader reads 5 KiB meanwhile. */
@@ -251,13 +259,16 @@ class Model {
     let fd = 0;
     while (used.has(fd)) fd++;
     c.fd = fd;
-    if (this.world.wall !== null && fd >= this.world.wall) {
-      // The server cannot watch this fd: it says so and hangs up; the fd is free again at once.
+    const atLimit = this.world.limit != null && fd >= this.world.limit;
+    if (atLimit || (this.world.wall !== null && fd >= this.world.wall)) {
+      // Past the wall the server cannot watch this fd; at the fd limit it has none to give (it
+      // borrows its spare one). Either way it says so and hangs up; no fd stays taken.
       c.live = false;
       c.fd = null;
       const refusal = kind === 'never-reads' || kind === 'reset-mid-write' ? [] : [{ source: 'reply', canon: 'ERROR server_full' }];
       this.step.departing.set(id, refusal);
-      c.refusedAt = fd;
+      if (atLimit) c.refusedAtLimit = true;
+      else c.refusedAt = fd;
       return c;
     }
     c.name = `guest${fd}`;
@@ -403,7 +414,13 @@ function describeOpen(c: ModelClient): string {
   };
   const kind = kinds[c.kind];
   const refused = c.refusedAt;
-  const where = refused !== undefined ? ` [fd ${refused}: past the wall]` : c.fd !== null ? ` [fd ${c.fd}]` : '';
+  const where = c.refusedAtLimit
+    ? ' [no fd left: EMFILE]'
+    : refused !== undefined
+      ? ` [fd ${refused}: past the wall]`
+      : c.fd !== null
+        ? ` [fd ${c.fd}]`
+        : '';
   return `${c.label}${kind}${where}`;
 }
 

@@ -1,7 +1,7 @@
 // Plays one story against a stage server in its own virtual-clock kernel and compares, after every
 // step, what each client received and which fds the server holds with what the model says.
 // Returns the first difference, in words, or null when the server did everything right.
-import { DEFAULT_RCVBUF, DEFAULT_SNDBUF, FD_SETSIZE } from '#kernel/index.ts';
+import { DEFAULT_RCVBUF, DEFAULT_SNDBUF, FD_SETSIZE, RLIMIT_NOFILE } from '#kernel/index.ts';
 import { FrameDecoder, FrameError, type Frame } from '#server/protocol/frame.ts';
 import { StageRun, type Client } from '../grading.ts';
 import type { RunServer } from '../server-options.ts';
@@ -22,6 +22,8 @@ const STEP_WAIT_MS = 3_000;
 export interface RunOptions {
   /** The server refuses fds ≥ FD_SETSIZE (select): stories may start right below that wall. */
   wall?: boolean;
+  /** The server refuses clients at its fd limit (EMFILE): stories may lower the limit. */
+  limit?: boolean;
 }
 
 export interface Failure {
@@ -53,9 +55,18 @@ export async function runStory(runServer: RunServer, story: Story, options: RunO
       for (let fd = run.proc.socket(0); fd >= 0 && fd < target - 1; fd = run.proc.socket(0));
     }
     const baseFds = run.proc.openFds();
+    // At the fd limit: as `prlimit --nofile` would, lower the running server's limit so that only
+    // story.fdLimit fds are left for clients.
+    let limit: number | null = null;
+    if (options.limit && story.fdLimit != null) {
+      limit = limitLeaving(baseFds, story.fdLimit);
+      const set = run.proc.setrlimit(RLIMIT_NOFILE, { soft: limit, hard: limit });
+      if (set < 0) throw new Error(`scenario setup: setrlimit(RLIMIT_NOFILE, ${limit}) failed (${set})`);
+    }
     const storyPlan = plan(story, {
       baseFds,
       wall: options.wall ? FD_SETSIZE : null,
+      limit,
       capacity: (tight ? TIGHT_BUFFER_BYTES : DEFAULT_SNDBUF) + (tight ? TIGHT_BUFFER_BYTES : DEFAULT_RCVBUF),
       maxOutbound: MAX_OUTBOUND_BYTES[story.buffers],
       maxSay: tight ? MAX_TIGHT_SAY : MAX_SAY,
@@ -65,6 +76,16 @@ export async function runStory(runServer: RunServer, story: Story, options: RunO
     return { plan: storyPlan, failure };
   } finally {
     if (!run.stopped && !run.crashed) await run.dispose();
+  }
+}
+
+/** The fd limit that leaves exactly `free` fd numbers unused below it. */
+export function limitLeaving(used: number[], free: number): number {
+  const taken = new Set(used);
+  let left = free;
+  for (let fd = 0; ; fd++) {
+    if (taken.has(fd)) continue;
+    if (--left === 0) return fd + 1;
   }
 }
 

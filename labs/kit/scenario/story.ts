@@ -45,12 +45,19 @@ export interface Story {
   buffers: Buffers;
   /** Only for servers with an FD_SETSIZE wall: the first client lands this many fds below 1024. */
   nearWall: number | null;
+  /**
+   * Only for servers that handle the fd limit: once the server is up, its RLIMIT_NOFILE is lowered
+   * so that this many fds are left for clients; the next one finds accept4() failing with EMFILE.
+   */
+  fdLimit?: number | null;
   steps: Step[];
 }
 
 export interface StoryOptions {
   /** Generate stories that start a few fds below FD_SETSIZE (select servers). */
   wall?: boolean;
+  /** Generate stories where the process runs out of fds (EMFILE) after a few clients. */
+  limit?: boolean;
   maxSteps?: number;
 }
 
@@ -136,5 +143,10 @@ export function stories(options: StoryOptions = {}): fc.Arbitrary<Story> {
         fc.array(step, { minLength: 1, maxLength: options.maxSteps ?? 10 }),
       )
       .map(([first, rest]) => [first, ...rest]),
+    // A quarter of the stories run at the fd limit: room for 1–4 clients, the next one hits EMFILE.
+    // Drawn last, so the other stories of a seed stay what they were before the limit existed.
+    fdLimit: options.limit
+      ? fc.oneof(shrinkToFirst, { weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }) })
+      : fc.constant(null),
   });
 }
