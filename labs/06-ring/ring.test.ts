@@ -263,6 +263,7 @@ describe('06-ring: FanIn, the reactor side, on one thread', () => {
     const producer = await rawProducer(rings, bell);
     let received = 0;
     const running = new FanIn(rings, bell).run(() => void received++, () => received >= 3);
+    running.catch(() => {}); // a run() that fails is reported below, when it is awaited — not as an unhandled rejection
     await sleep(50); // let it settle into its wait
     const lookedBefore = Math.max(...looks.map((l) => l()));
     const readBefore = bellReads;
