@@ -5,10 +5,10 @@
 // the dir; a process exit handler does the same if a test file ends without calling it.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { freePort, isExecutable } from './local.ts';
 
 export interface ThrowawayPostgres {
   /** postgres://postgres@127.0.0.1:PORT/wizz */
@@ -226,15 +226,6 @@ function findBinaries(): Binaries {
   );
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /** The `postgres` OS user (Debian's package creates it); PostgreSQL will not run as root. */
 function postgresUser(): { uid: number; gid: number } {
   const line = fs
@@ -251,17 +242,6 @@ function run(file: string, args: string[], options: Parameters<typeof execFile>[
     execFile(file, args, { ...options, timeout: START_TIMEOUT_MS }, (err, _stdout, stderr) => {
       if (err) reject(new Error(`${path.basename(file)} failed: ${err.message}\n${stderr}`));
       else resolve();
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
     });
   });
 }

@@ -4,9 +4,9 @@
 // by stop(), and at the latest when this process exits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort, isExecutable, onPath } from './local.ts';
 
 export interface RedisOptions {
   /** The address redis-server listens on (default 127.0.0.1; the netns bridge address for namespaced hosts). */
@@ -36,10 +36,7 @@ const CANDIDATES = ['/usr/bin/redis-server', '/usr/local/bin/redis-server', '/us
 
 /** The redis-server binary: PATH first, then Debian's places. Throws naming the package. */
 export function redisServerBinary(): string {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir !== '' && isExecutable(path.join(dir, 'redis-server'))) return path.join(dir, 'redis-server');
-  }
-  const found = CANDIDATES.find(isExecutable);
+  const found = onPath('redis-server') ?? CANDIDATES.find(isExecutable);
   if (found) return found;
   throw new Error('redis-server not found on PATH nor in /usr/bin: install the Debian package "redis-server" (apt-get install -y redis-server)');
 }
@@ -153,25 +150,4 @@ function launch(binary: string, host: string, port: number, dir: string, timeout
       reject(err);
     });
   });
-}
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen({ host, port: 0 }, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
 }
