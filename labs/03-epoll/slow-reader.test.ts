@@ -1,80 +1,14 @@
 // Grader for stage 03, part 4 — a slow reader, with the emulated kernel's meter. A client whose
 // socket is full is waiting for EPOLLOUT: writing to it before then only returns EAGAIN, and an
 // EPOLLOUT event says nothing about bytes to read. Then what the server must stop doing for a
-// client it decided to close or drop: handle its frames, write to it, close it twice.
-import { afterEach, describe, expect, it } from 'vitest';
-import { MessageType } from '#kit/chat.ts';
-import { StageRun } from '#kit/grading.ts';
-import { FrameDecoder, encodeFrame, type Frame } from '#server/protocol/frame.ts';
-import { MESSAGES, catchUp, closingClientGraders, fillSlowClient } from '#kit/dropped-clients.ts';
+// client it decided to close or drop: handle its frames, write to it, close it twice. The graders
+// are shared with stages 04 and 05 (labs/kit/slow-reader.ts, labs/kit/dropped-clients.ts).
+import { describe } from 'vitest';
+import { closingClientGraders } from '#kit/dropped-clients.ts';
+import { epollWords, slowReaderGraders } from '#kit/slow-reader.ts';
 import { runServer } from '#stage/03-epoll/server.ts';
 
-let run: StageRun | null = null;
-afterEach(async () => {
-  if (run && !run.stopped && !run.crashed) await run.stop().catch(() => {});
-  run = null;
-});
-
 describe('03-epoll: around a slow reader', () => {
-  it('writes to a full socket only on EPOLLOUT, and reads only on EPOLLIN', async () => {
-    // Small socket buffers: a few KB of chat fill the slow client's socket; its queue has room.
-    run = new StageRun(runServer, { sndbuf: 2048, rcvbuf: 2048, maxOutboundBytes: 1024 * 1024 });
-    const [talker] = await run.connect(1);
-    const fdsBefore = run.openFds().length;
-    const sloth = run.open('never-reads');
-    await run.waitFor(() => run!.openFds().length === fdsBefore + 1, 'the server to accept the client that reads nothing yet');
-
-    // 1. Fill the slow client's socket; the rest waits in the server's queue for EPOLLOUT.
-    await fillSlowClient(run, talker!);
-
-    // 2. One more message: the talker is written to at once, the slow client is not.
-    run.proc.meter.reset();
-    talker!.send(encodeFrame(MessageType.SAY, { id: 'more', text: 'one more' }));
-    await run.waitFor(() => run!.hasReply(talker!, 'more'), 'OK for one more SAY');
-    await run.idle(50);
-    let writes = run.proc.meter.get('write').calls;
-    expect(
-      writes,
-      `${writes} write() calls for one SAY while the other client's socket was full: one for the sender's OK, none ` +
-        'for a client already waiting for EPOLLOUT — its socket has no room, so the write only returns EAGAIN. Write ' +
-        'at once only to a client whose queue was empty; the others get their turn on EPOLLOUT (hint 3)',
-    ).toBeLessThanOrEqual(1);
-
-    // 3. The slow client sends a request (EPOLLIN) while its own socket is still full.
-    run.proc.meter.reset();
-    sloth.send(encodeFrame(MessageType.PING, { id: 'slow-ping' }));
-    await run.waitFor(() => run!.proc.meter.get('read').calls >= 2, 'the server to read the PING of the slow client');
-    await run.idle(50);
-    writes = run.proc.meter.get('write').calls;
-    expect(
-      writes,
-      `${writes} write() calls after a PING from a client whose socket was full: an EPOLLIN event is no sign of room ` +
-        'to write — flush only when epoll reports EPOLLOUT (hint 3)',
-    ).toBe(0);
-
-    // 4. The slow client catches up: only EPOLLOUT events come, and nobody sends anything.
-    run.proc.meter.reset();
-    const decoder = new FrameDecoder();
-    const got: Frame[] = [];
-    const done = () => got.filter((f) => f.type === MessageType.ROOM).length >= MESSAGES + 1 && got.some((f) => f.type === MessageType.OK);
-    for (let round = 0; round < 200 && !done(); round++) {
-      catchUp(sloth, decoder, got);
-      await run.idle(20);
-    }
-    expect(
-      done(),
-      `the slow client got ${got.filter((f) => f.type === MessageType.ROOM).length} of ${MESSAGES + 1} messages and ` +
-        `${got.some((f) => f.type === MessageType.OK) ? 'its' : 'no'} OK after it started reading: a client slow from its ` +
-        'very first message must get EPOLLOUT registered once its queue is left non-empty (hint 3)',
-    ).toBe(true);
-    const reads = run.proc.meter.get('read').calls;
-    expect(
-      reads,
-      `${reads} read() calls while only EPOLLOUT came (nobody sent anything): read a client only when epoll ` +
-        'reports EPOLLIN, EPOLLERR or EPOLLHUP (hint 2)',
-    ).toBe(0);
-    await run.stop();
-  });
-
+  slowReaderGraders(runServer, epollWords('hint'));
   closingClientGraders(runServer);
 });

@@ -2,103 +2,14 @@
 // A client whose socket is full is waiting to be reported writable: writing to it before then only
 // returns EAGAIN, and a writable event says nothing about bytes to read. Then what the server must
 // stop doing for a client it decided to close or drop: handle its frames, write to it, close it twice.
-import { afterEach, describe, expect, it } from 'vitest';
-import { MessageType } from '#kit/chat.ts';
-import { StageRun } from '#kit/grading.ts';
-import { FrameDecoder, encodeFrame, type Frame } from '#server/protocol/frame.ts';
-import { MESSAGES, catchUp, closingClientGraders, fillSlowClient } from '#kit/dropped-clients.ts';
+// The graders are shared with stages 03 and 05 (labs/kit/slow-reader.ts, labs/kit/dropped-clients.ts).
+import { describe } from 'vitest';
+import { closingClientGraders } from '#kit/dropped-clients.ts';
+import { POLLER_WORDS, slowReaderGraders } from '#kit/slow-reader.ts';
 import { BACKENDS } from '#stage/04-kqueue/poller.ts';
 import { createServer } from '#stage/04-kqueue/server.ts';
 
-let run: StageRun | null = null;
-afterEach(async () => {
-  if (run && !run.stopped && !run.crashed) await run.stop().catch(() => {});
-  run = null;
-});
-
 describe.each(BACKENDS)('04-kqueue: around a slow reader, on %s', (backend) => {
-  it('writes to a full socket only once it is reported writable, and reads only when it is readable', async () => {
-    // Small socket buffers: a few KB of chat fill the slow client's socket; its queue has room.
-    run = new StageRun(createServer(backend), { sndbuf: 2048, rcvbuf: 2048, maxOutboundBytes: 1024 * 1024 });
-    const [talker] = await run.connect(1);
-    const fdsBefore = run.openFds().length;
-    const sloth = run.open('never-reads');
-    await run.waitFor(() => run!.openFds().length === fdsBefore + 1, 'the server to accept the client that reads nothing yet');
-
-    // 1. Fill the slow client's socket; the rest waits in the server's queue until writable.
-    await fillSlowClient(run, talker!);
-
-    // 2. One more message: the talker is written to at once, the slow client is not.
-    run.proc.meter.reset();
-    talker!.send(encodeFrame(MessageType.SAY, { id: 'more', text: 'one more' }));
-    await run.waitFor(() => run!.hasReply(talker!, 'more'), 'OK for one more SAY');
-    await run.idle(50);
-    let writes = run.proc.meter.get('write').calls;
-    expect(
-      writes,
-      `${writes} write() calls for one SAY while the other client's socket was full: one for the sender's OK, none ` +
-        'for a client already waiting to be writable — its socket has no room, so the write only returns EAGAIN. Write ' +
-        'at once only to a client whose queue was empty; the others get their turn when the poller reports them writable',
-    ).toBeLessThanOrEqual(1);
-
-    // 3. The slow client sends a request (readable) while its own socket is still full.
-    run.proc.meter.reset();
-    sloth.send(encodeFrame(MessageType.PING, { id: 'slow-ping' }));
-    await run.waitFor(() => run!.proc.meter.get('read').calls >= 2, 'the server to read the PING of the slow client');
-    await run.idle(50);
-    writes = run.proc.meter.get('write').calls;
-    expect(
-      writes,
-      `${writes} write() calls after a PING from a client whose socket was full: a readable event is no sign of room ` +
-        'to write — flush only when the poller reports the client writable',
-    ).toBe(0);
-
-    // 4. The slow client catches up: only writable events come, and nobody sends anything.
-    run.proc.meter.reset();
-    const decoder = new FrameDecoder();
-    const got: Frame[] = [];
-    const done = () => got.filter((f) => f.type === MessageType.ROOM).length >= MESSAGES + 1 && got.some((f) => f.type === MessageType.OK);
-    for (let round = 0; round < 200 && !done(); round++) {
-      catchUp(sloth, decoder, got);
-      await run.idle(20);
-    }
-    expect(
-      done(),
-      `the slow client got ${got.filter((f) => f.type === MessageType.ROOM).length} of ${MESSAGES + 1} messages and ` +
-        `${got.some((f) => f.type === MessageType.OK) ? 'its' : 'no'} OK after it started reading: a client slow from its ` +
-        'very first message must be watched for writability once its queue is left non-empty',
-    ).toBe(true);
-    const reads = run.proc.meter.get('read').calls;
-    expect(
-      reads,
-      `${reads} read() calls while only writable events came (nobody sent anything): read a ` +
-        'client only when the poller reports it readable',
-    ).toBe(0);
-    await run.stop();
-  });
-
+  slowReaderGraders(createServer(backend), POLLER_WORDS);
   closingClientGraders(createServer(backend));
-
-
-  it('stops handling the requests of a client once its own replies got it dropped', async () => {
-    // A client that never reads sends 300 PINGs at once: somewhere in that burst its replies pass
-    // maxOutboundBytes and it is dropped; the rest of its requests must not be handled.
-    run = new StageRun(createServer(backend), { sndbuf: 1024, rcvbuf: 1024, maxOutboundBytes: 2048 });
-    const [reader] = await run.connect(1);
-    const fdsBefore = run.openFds().length;
-    const sloth = run.open('never-reads');
-    await run.waitFor(() => run!.openFds().length === fdsBefore + 1, 'the server to accept the client that never reads');
-    const pings = Array.from({ length: 300 }, (_, i) => encodeFrame(MessageType.PING, { id: `p${i}` }));
-    const bytes = new Uint8Array(pings.reduce((n, f) => n + f.length, 0));
-    pings.reduce((at, f) => (bytes.set(f, at), at + f.length), 0);
-    sloth.send(bytes);
-    await run.waitFor(
-      () => run!.openFds().length === fdsBefore,
-      'the server to drop the client whose own replies overflowed its queue — once a client is closed, stop ' +
-        'handling the frames left in its buffer (the room no longer knows it: handling them throws)',
-    );
-    const id = run.ping(reader!);
-    await run.waitFor(() => run!.hasReply(reader!, id), 'the server to keep serving the others afterwards');
-    await run.stop();
-  });
 });

@@ -1,36 +1,13 @@
-// Graders stages 03, 04 and 05 share, word for word: what a server must stop doing for a client it
-// decided to close or dropped earlier in the same batch — handle its frames, deliver to it, read,
-// write or close its fd again — and the helpers their slow-reader graders use.
+// Graders stages 03, 04 and 05 share: what a server must stop doing for a client it decided to
+// close, or dropped earlier in the same batch or the same read — handle its frames, deliver to it,
+// read, write or close its fd again.
 import { afterEach, expect, it } from 'vitest';
-import { EAGAIN, EBADF } from '#kernel/index.ts';
+import { EBADF } from '#kernel/index.ts';
 import { MessageType } from './chat.ts';
-import { StageRun, type Client } from './grading.ts';
+import { StageRun } from './grading.ts';
 import type { RunServer } from './server-options.ts';
+import { SMALL_SOCKETS, catchUp, fillSlowClient } from './slow-reader.ts';
 import { FrameDecoder, encodeFrame, type Frame } from '#server/protocol/frame.ts';
-
-export const MESSAGES = 24;
-
-
-/** Reads a 'never-reads' client's socket by hand, as a client that finally catches up would. */
-export function catchUp(client: Client, decoder: FrameDecoder, into: Frame[]): void {
-  const buf = new Uint8Array(4096);
-  for (let i = 0; i < 10_000; i++) {
-    const n = client.proc.read(client.fd, buf);
-    if (n === -EAGAIN || n <= 0) return;
-    into.push(...decoder.push(buf.subarray(0, n)));
-  }
-}
-
-/**
- * The talker sends MESSAGES SAYs; the first alone is more than both socket buffers hold, so the
- * very first write to a client that reads nothing is already partial and the rest is queued.
- */
-export async function fillSlowClient(r: StageRun, talker: Client): Promise<void> {
-  for (let i = 0; i < MESSAGES; i++) {
-    talker.send(encodeFrame(MessageType.SAY, { id: `s${i}`, text: `#${i} `.padEnd(i === 0 ? 6000 : 400, '.') }));
-  }
-  await r.waitFor(() => r.hasReply(talker, `s${MESSAGES - 1}`), `OK for all ${MESSAGES} SAYs of the talker`);
-}
 
 /** Records every read(), write() and close() the server makes on an fd it no longer has open (EBADF). */
 export function watchBadFds(r: StageRun): string[] {
@@ -53,21 +30,44 @@ export function watchBadFds(r: StageRun): string[] {
 /** Unknown to the protocol: the server answers ERROR bad_frame and closes once that is written. */
 export const UNKNOWN_TYPE = 0x7e;
 
+export interface ClosingClientWords {
+  /** Where the server keeps the bytes it read and has not handled yet: 'buffer', or in 05 its pool 'chunk'. */
+  readsInto: 'buffer' | 'chunk';
+}
+
 /** Registers the shared graders in the caller's describe block, each on a fresh run of `server`. */
-export function closingClientGraders(server: RunServer): void {
+export function closingClientGraders(server: RunServer, words: ClosingClientWords = { readsInto: 'buffer' }): void {
   let run: StageRun | null = null;
   afterEach(async () => {
     if (run && !run.stopped && !run.crashed) await run.stop().catch(() => {});
     run = null;
   });
 
-  it('handles nothing more from a client it decided to close, even while its goodbye waits to be written', async () => {
-    run = new StageRun(server, { sndbuf: 2048, rcvbuf: 2048, maxOutboundBytes: 1024 * 1024 });
-    const [talker] = await run.connect(1);
+  it('stops handling the requests of a client once its own replies got it dropped', async () => {
+    // A client that never reads sends 300 PINGs at once: somewhere in that burst its replies pass
+    // maxOutboundBytes and it is dropped; the rest of its requests, already read, must not be handled.
+    run = new StageRun(server, { sndbuf: 1024, rcvbuf: 1024, maxOutboundBytes: 2048 });
+    const [reader] = await run.connect(1);
     const fdsBefore = run.openFds().length;
     const sloth = run.open('never-reads');
-    await run.waitFor(() => run!.openFds().length === fdsBefore + 1, 'the server to accept the client that reads nothing yet');
-    await fillSlowClient(run, talker!);
+    await run.waitFor(() => run!.openFds().length === fdsBefore + 1, 'the server to accept the client that never reads');
+    const pings = Array.from({ length: 300 }, (_, i) => encodeFrame(MessageType.PING, { id: `p${i}` }));
+    const bytes = new Uint8Array(pings.reduce((n, f) => n + f.length, 0));
+    pings.reduce((at, f) => (bytes.set(f, at), at + f.length), 0);
+    sloth.send(bytes);
+    await run.waitFor(
+      () => run!.openFds().length === fdsBefore,
+      'the server to drop the client whose own replies overflowed its queue — once a client is closed, stop ' +
+        `handling the frames left in its ${words.readsInto} (the room no longer knows it: handling them throws)`,
+    );
+    const id = run.ping(reader!);
+    await run.waitFor(() => run!.hasReply(reader!, id), 'the server to keep serving the others afterwards');
+    await run.stop();
+  });
+
+  it('handles nothing more from a client it decided to close, even while its goodbye waits to be written', async () => {
+    run = new StageRun(server, SMALL_SOCKETS);
+    const { talker, sloth, fdsBefore } = await fillSlowClient(run);
 
     // An unknown frame and a SAY in one read, then another SAY in a later read: the ERROR and the
     // close wait behind a full socket, and neither SAY may reach the room.
@@ -84,12 +84,12 @@ export function closingClientGraders(server: RunServer): void {
     await run.waitFor(() => run!.proc.meter.get('read').calls >= 4, 'the server to read what came after the bad frame');
     await run.idle(50);
     expect(
-      run.heard(talker!, 'said right after a bad frame'),
+      run.heard(talker, 'said right after a bad frame'),
       'a SAY that came in the same read as an unknown frame type reached the room: once a frame makes you close ' +
         'a client (closeAfterFlush), stop handling the frames after it',
     ).toHaveLength(0);
     expect(
-      run.heard(talker!, 'said while being closed'),
+      run.heard(talker, 'said while being closed'),
       'a SAY from a client whose ERROR and close were still waiting to be written reached the room: while it is ' +
         'being closed, read what it sends only to drop it',
     ).toHaveLength(0);
