@@ -37,6 +37,23 @@ describe('Connection', () => {
     expect(k.written.get(5)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('is mid-frame only while a queued chunk is partly written', () => {
+    const k = fakeProc(3);
+    const c = new Connection(5);
+    c.queue(bytes(1, 2));
+    c.queue(bytes(3, 4, 5));
+    expect(c.midFrame).toBe(false); // nothing written yet: any frame may go first
+    c.flush(k.proc); // takes 1, 2 whole and 3 of the second chunk
+    expect(c.midFrame).toBe(true);
+    k.grow(2);
+    c.flush(k.proc); // 4, 5: the second chunk is written whole
+    expect(c.midFrame).toBe(false);
+    c.queue(bytes(6, 7));
+    k.grow(2);
+    c.flush(k.proc); // exactly one chunk fits: a boundary again
+    expect(c.midFrame).toBe(false);
+  });
+
   it('refuses bytes past its bound', () => {
     const c = new Connection(5, 4);
     expect(c.queue(bytes(1, 2, 3))).toBe(true);

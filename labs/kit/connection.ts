@@ -34,6 +34,16 @@ export class Connection {
     return this.queued;
   }
 
+  /**
+   * True while the chunk at the head of the queue is partly written: the peer has the start of a
+   * frame and not its end, so nothing else may be written to the socket now — not even a goodbye
+   * ERROR, whose bytes would land inside that frame. (A chunk is what one queue() call was given,
+   * one frame in the chat; a chunk of several frames counts as mid-frame until written whole.)
+   */
+  get midFrame(): boolean {
+    return this.offset > 0;
+  }
+
   /** True while bytes wait for the socket to become writable: the only time to watch for that. */
   get wantsWrite(): boolean {
     return this.queued > 0;

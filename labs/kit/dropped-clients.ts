@@ -202,4 +202,68 @@ export function closingClientGraders(server: RunServer, words: ClosingClientWord
     await run.waitFor(() => run!.hasReply(talker!, ping), 'the server to keep serving the talker afterwards');
     await run.stop();
   });
+
+  it('drops a slow consumer at a frame boundary: its ERROR slow_consumer never lands inside a half-written frame', async () => {
+    // Big messages to a client that reads a little now and then: each flush fills its socket and
+    // stops part-way through a frame. Each round the talker's message arrives just before the slow
+    // client takes a few bytes, so when its queue finally overflows its socket has room — and the
+    // frame at the head of its queue is half written. Whatever the server writes then follows
+    // those half-written bytes in the stream.
+    const maxOutboundBytes = 16 * 1024;
+    run = new StageRun(server, { sndbuf: 2048, rcvbuf: 2048, maxOutboundBytes });
+    const [talker] = await run.connect(1);
+    const fdsBefore = run.openFds().length;
+    const sloth = run.open('never-reads');
+    await run.waitFor(() => run!.openFds().length === fdsBefore + 1, 'the server to accept the client that reads slowly');
+    const stream: Uint8Array[] = [];
+    const take = (max: number): number => {
+      const buf = new Uint8Array(max);
+      const n = sloth.proc.read(sloth.fd, buf);
+      if (n > 0) stream.push(buf.slice(0, n));
+      return n;
+    };
+    for (let i = 0; i < 60 && run.openFds().length > fdsBefore; i++) {
+      const say = encodeFrame(MessageType.SAY, { id: `big${i}`, text: `#${i} `.padEnd(3000, '.') });
+      // Both in one instant, the message first: the server sees it before it sees the room.
+      const written = talker!.proc.write(talker!.fd, say);
+      if (written !== say.length) throw new Error(`grader setup: the talker's write took ${written} of ${say.length} bytes`);
+      take(1000);
+      await run.waitFor(() => run!.hasReply(talker!, `big${i}`), `OK for the talker's message #${i}`);
+      await run.idle(10);
+    }
+    await run.waitFor(
+      () => run!.openFds().length === fdsBefore,
+      `the server to drop the client whose queue passed maxOutboundBytes (${maxOutboundBytes})`,
+    );
+    // What a client finds when it reads everything the server left in its socket before the close.
+    for (let i = 0; i < 10_000 && take(4096) > 0; i++);
+    const bytes = new Uint8Array(stream.reduce((n, b) => n + b.length, 0));
+    stream.reduce((at, b) => (bytes.set(b, at), at + b.length), 0);
+
+    const mistake =
+      'the ERROR was written in the middle of a frame: the socket already held the start of a frame whose end ' +
+      'was still queued, so the ERROR bytes became part of that frame and the client cannot decode its stream. ' +
+      'Write the best-effort ERROR slow_consumer only at a frame boundary (conn.midFrame is false); mid-frame, just close';
+    const decoder = new FrameDecoder();
+    let frames: Frame[];
+    try {
+      frames = decoder.push(bytes);
+    } catch (err) {
+      throw new Error(`${mistake}\n  (the client's decoder: ${(err as Error).message})`);
+    }
+    const errorAt = frames.findIndex((f) => f.type === MessageType.ERROR);
+    const text = new TextDecoder().decode(bytes);
+    expect(
+      errorAt === -1 && text.includes('slow_consumer'),
+      `${mistake} (its bytes are in the stream, but no whole ERROR frame decodes from it)`,
+    ).toBe(false);
+    if (errorAt !== -1) {
+      expect(frames[errorAt]!.body.code, 'the only ERROR a dropped slow consumer gets is slow_consumer').toBe('slow_consumer');
+      expect(
+        errorAt === frames.length - 1 && decoder.pending === 0,
+        `${mistake} (bytes follow the ERROR in the stream)`,
+      ).toBe(true);
+    }
+    await run.stop();
+  });
 }

@@ -185,7 +185,10 @@ class EpollChatServer {
 
   private dropSlowConsumer(client: Client): void {
     // Best effort: a peer this far behind is rarely reading, so this write usually finds no room.
-    this.proc.write(client.fd, errorFrame('slow_consumer', `more than ${this.maxOutboundBytes} bytes waited for you to read them`));
+    // Only at a frame boundary: mid-frame, the ERROR's bytes would land inside the half-written frame.
+    if (!client.conn.midFrame) {
+      this.proc.write(client.fd, errorFrame('slow_consumer', `more than ${this.maxOutboundBytes} bytes waited for you to read them`));
+    }
     this.disconnect(client);
   }
 

@@ -180,7 +180,10 @@ class PollerChatServer {
   }
 
   private dropSlowConsumer(client: Client): void {
-    this.proc.write(client.fd, errorFrame('slow_consumer', `more than ${this.maxOutboundBytes} bytes waited for you to read them`));
+    // Best effort, and only at a frame boundary: mid-frame, its bytes would land inside that frame.
+    if (!client.conn.midFrame) {
+      this.proc.write(client.fd, errorFrame('slow_consumer', `more than ${this.maxOutboundBytes} bytes waited for you to read them`));
+    }
     this.disconnect(client);
   }
 
