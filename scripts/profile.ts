@@ -64,17 +64,24 @@ const dataDir = tempDir();
 const sys = await startSystem({ name: `wizz reference, ${reactors} reactors`, kind: 'reference', reactors, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] }, dataDir);
 let delivered = 0;
 let cpuS = 0;
+let systemS = 0;
 let windowUs: [number, number] | undefined;
 try {
   const w = await measure(sys, fanoutTasks(sys, fan), fan.seconds);
   delivered = w.load.count;
   cpuS = w.cpuS;
+  systemS = w.systemS ?? 0;
   windowUs = w.windowUs;
 } finally {
   await sys.stop(); // SIGINT: every process exits normally and writes its .cpuprofile
   fs.rmSync(dataDir, { recursive: true, force: true });
 }
-console.log(`${delivered.toLocaleString('en-US')} deliveries in ${fan.seconds} s, ${cpuS.toFixed(2)} server CPU s (${Math.round(delivered / cpuS).toLocaleString('en-US')} per CPU-second; slowed by the profiler)\n`);
+const ns = (s: number) => Math.round((s / delivered) * 1e9);
+console.log(
+  `${delivered.toLocaleString('en-US')} deliveries in ${fan.seconds} s, ${cpuS.toFixed(2)} server CPU s (${Math.round(delivered / cpuS).toLocaleString('en-US')} per CPU-second; slowed by the profiler)\n` +
+    `per delivery: ${ns(cpuS)} ns of server CPU, ${ns(cpuS - systemS)} ns in the server's own code (user) and ${ns(systemS)} ns in the kernel (system)\n` +
+    '(shares below are of sampled time: a sample also lands on whatever the thread was doing when it was descheduled, mostly a system call — so read the user/kernel split above for CPU)\n',
+);
 
 // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: the primary is sys.pid, every other pid a
 // reactor; thread 0 is a process's event loop. Of the other threads, the one that ran server/db/
@@ -122,7 +129,7 @@ if (values.write) {
     date: new Date().toISOString(),
     notes: `${reactors} reactor(s), room fan-out ${fan.rooms} rooms × ${fan.members} members, ${fan.publishers} publishers × ${fan.window} outstanding, ${fan.size}-byte texts, ${fan.seconds} s under --cpu-prof.`,
     charts: [],
-    details: { ...m, settings: { reactors, ...fan, delivered, cpuS } },
+    details: { ...m, settings: { reactors, ...fan, delivered, cpuS, systemS, userNsPerDelivery: ns(cpuS - systemS), systemNsPerDelivery: ns(systemS) } },
     results: [],
     targets: [],
     profiles: summaries,

@@ -160,6 +160,8 @@ for (const spec of specs) {
         peakRssMiB: w.peakRssBytes / 2 ** 20,
         errors: Object.values(w.load.errors).reduce((a, b) => a + b, 0),
         writesPerDelivery,
+        userNsPerDelivery: delivered > 0 ? ((w.cpuS - (w.systemS ?? 0)) / delivered) * 1e9 : undefined,
+        systemNsPerDelivery: delivered > 0 ? ((w.systemS ?? 0) / delivered) * 1e9 : undefined,
       };
       if (result.fanout.errors) result.notes.push(`fan-out errors: ${JSON.stringify(w.load.errors)}`);
     }
@@ -202,6 +204,12 @@ for (const spec of specs) {
 const rows = tableRows(results);
 console.log('');
 printTable(COLUMNS, rows);
+for (const r of results) {
+  const f = r.fanout;
+  if (f?.userNsPerDelivery !== undefined && f.systemNsPerDelivery !== undefined) {
+    console.log(`  ${r.name}: ${Math.round(f.userNsPerDelivery + f.systemNsPerDelivery)} ns of server CPU per delivery = ${Math.round(f.userNsPerDelivery)} own code (user) + ${Math.round(f.systemNsPerDelivery)} kernel (system)`);
+  }
+}
 const list = targets(results, connCount);
 printTargets(list);
 const allNotes = [...notes, ...results.flatMap((r) => r.notes.map((n) => `${r.name}: ${n}`))];

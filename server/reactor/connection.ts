@@ -47,15 +47,13 @@ export class Flusher {
   }
 }
 
-interface Queued {
-  frame: PooledFrame;
-  /** Called once the bytes were written to the socket (never when the write failed or was dropped). */
-  onWritten?: () => void;
-}
-
 const BURST_FACTOR = 4;
 const GRACE_MS = 1_000; // time a closing socket gets to deliver its last frames
 const NO_WAITERS: ReadonlyArray<(open: boolean) => void> = Object.freeze([]);
+
+function releaseAll(frames: readonly PooledFrame[]): void {
+  for (const f of frames) f.release();
+}
 
 /** The decoder's consumer before there is a decoder: never called. */
 function noDecoderYet(): boolean {
@@ -79,7 +77,12 @@ export class Connection<O = unknown> {
   /** Created with the first bytes received. */
   private decoder: FrameDecoder | null = null;
   /** Frames waiting for this iteration's flush; null while there are none. */
-  private queue: Queued[] | null = null;
+  private queue: PooledFrame[] | null = null;
+  /**
+   * Write confirmations of queued frames (recording a delivery), run once the batch was written
+   * to the socket — never when the write failed or was dropped; null while there are none.
+   */
+  private confirms: Array<() => void> | null = null;
   private queuedBytes = 0;
   private closing = false;
   private closed = false;
@@ -124,9 +127,13 @@ export class Connection<O = unknown> {
       this.slowConsumer();
       return;
     }
-    (this.queue ??= []).push({ frame: frame.retain(), onWritten });
+    if (this.queue === null) {
+      this.queue = [];
+      this.flusher.mark(this); // once per iteration, not once per frame
+    }
+    this.queue.push(frame.retain());
+    if (onWritten) (this.confirms ??= []).push(onWritten);
     this.queuedBytes += frame.length;
-    this.flusher.mark(this);
   }
 
   /** Encodes and queues a one-recipient frame. Throws FrameError if the body does not fit a frame. */
@@ -174,7 +181,7 @@ export class Connection<O = unknown> {
     if (code === 'slow_consumer') this.dropQueue(); // what it did not read is lost anyway
     try {
       const frame = this.pool.encode(Srv.ERROR, re === undefined ? { code, message } : { re, code, message });
-      (this.queue ??= []).push({ frame });
+      (this.queue ??= []).push(frame);
       this.queuedBytes += frame.length;
     } catch {
       // Cannot happen with the server's own messages and capped ids; closing matters more than saying why.
@@ -201,44 +208,53 @@ export class Connection<O = unknown> {
   }
 
   flush(): void {
-    const batch = this.queue;
-    if (batch === null) return;
+    const frames = this.queue;
+    if (frames === null) return;
+    const confirms = this.confirms;
+    const bytes = this.queuedBytes;
     this.queue = null;
+    this.confirms = null;
     this.queuedBytes = 0;
     if (this.closed || this.socket.destroyed) {
-      for (const q of batch) q.frame.release();
+      releaseAll(frames);
       return;
     }
-    // (The write callbacks are anonymous on purpose: under tsx a named closure is renamed with
-    // defineProperty each time it is created, which costs more than the write on this hot path.)
     if (this.socket.writableLength > 0) {
       // The kernel did not take what we wrote last time: these bytes will wait. Pooled slices
       // would pin whole slabs for as long as the client does not read, so write one exact copy
       // and give the slabs back now; memory held for this client is then exactly what it owes.
-      const copy = Buffer.concat(batch.map((q) => q.frame.bytes));
-      for (const q of batch) q.frame.release();
-      this.socket.write(copy, (err) => this.written(batch, err));
+      const copy = Buffer.concat(frames.map((f) => f.bytes), bytes);
+      releaseAll(frames);
+      this.writeOut(copy, null, confirms);
+    } else if (frames.length === 1) {
+      this.writeOut(frames[0]!.bytes, frames[0]!, confirms);
     } else {
-      this.socket.cork();
-      const last = batch.length - 1;
-      for (let i = 0; i < last; i++) this.socket.write(batch[i]!.frame.bytes);
-      // Writes finish in order, so the last callback frees the whole batch (also on error).
-      this.socket.write(batch[last]!.frame.bytes, (err) => {
-        for (const q of batch) q.frame.release();
-        this.written(batch, err);
-      });
-      this.socket.uncork();
+      // One write of one contiguous copy: a stream write per frame (cork, writev) costs more in
+      // Node's stream machinery than copying a few hundred bytes does.
+      const joined = this.pool.join(frames, bytes);
+      releaseAll(frames);
+      this.writeOut(joined.bytes, joined, confirms);
     }
     // What the kernel would not take waits in userland. More than the bound means the client
     // stopped reading: cut it off before it costs more memory.
     if (this.socket.writableLength > this.limits.maxOutboundBytes) this.slowConsumer();
   }
 
+  /** Writes `bytes` (held by `frame` when pooled, released once written) and confirms the batch. */
+  private writeOut(bytes: Buffer, frame: PooledFrame | null, confirms: Array<() => void> | null): void {
+    // (The callback is anonymous on purpose: under tsx a named closure is renamed with
+    // defineProperty each time it is created, which costs more than the write on this hot path.)
+    this.socket.write(bytes, (err) => {
+      frame?.release();
+      this.written(confirms, err);
+    });
+  }
+
   /** A flushed batch reached the socket (or failed to). */
-  private written(batch: Queued[], err: Error | null | undefined): void {
+  private written(confirms: Array<() => void> | null, err: Error | null | undefined): void {
     // Node reports a write that was in flight when the socket was destroyed as a success (its
     // bytes may be only partly in the kernel): only a write that finished on a live socket counts.
-    if (!err && !this.socket.destroyed) for (const q of batch) q.onWritten?.();
+    if (confirms !== null && !err && !this.socket.destroyed) for (const c of confirms) c();
     this.wakeWriters();
   }
 
@@ -303,8 +319,9 @@ export class Connection<O = unknown> {
   }
 
   private dropQueue(): void {
-    if (this.queue !== null) for (const q of this.queue) q.frame.release();
+    if (this.queue !== null) releaseAll(this.queue);
     this.queue = null;
+    this.confirms = null;
     this.queuedBytes = 0;
   }
 

@@ -23,6 +23,8 @@ export class Hub {
   /** room → user → owner of the membership (the session that joined). */
   private readonly rooms = new Map<string, Map<string, Owner>>();
   private readonly userRooms = new Map<string, Set<string>>();
+  /** room → reactor → how many of the room's members it holds: a SAY finds its reactors without visiting every member. */
+  private readonly roomReactors = new Map<string, Map<number, number>>();
   // Kept sorted as they change, so WHO and JOIN never sort every name on this one thread.
   private readonly online = new SortedNames();
   private readonly roomNames = new Map<string, SortedNames>();
@@ -93,6 +95,7 @@ export class Hub {
     if (!already) {
       this.emitToRoom(room, user, { e: 'presence', room, user, event: 'join' });
       members.set(user, { reactor, session });
+      this.countMember(room, reactor, +1);
       names.add(user);
       let mine = this.userRooms.get(user);
       if (!mine) this.userRooms.set(user, (mine = new Set()));
@@ -130,7 +133,10 @@ export class Hub {
 
   private removeMember(room: string, user: string): boolean {
     const members = this.rooms.get(room);
-    if (!members?.delete(user)) return false;
+    const owner = members?.get(user);
+    if (!members || !owner) return false;
+    members.delete(user);
+    this.countMember(room, owner.reactor, -1);
     this.roomNames.get(room)?.delete(user);
     this.userRooms.get(user)?.delete(room);
     if (members.size === 0) {
@@ -146,10 +152,18 @@ export class Hub {
    * reactor fans it out to its local members, skipping `except`.
    */
   private emitToRoom(room: string, except: string, ev: RouteEvent): void {
-    const members = this.rooms.get(room);
-    if (!members) return;
-    const reactors = new Set<number>();
-    for (const [user, owner] of members) if (user !== except) reactors.add(owner.reactor);
-    for (const r of reactors) this.emit(r, ev);
+    const counts = this.roomReactors.get(room);
+    if (!counts) return;
+    const exceptOn = this.rooms.get(room)?.get(except)?.reactor;
+    for (const [reactor, n] of counts) if (n > (reactor === exceptOn ? 1 : 0)) this.emit(reactor, ev);
+  }
+
+  private countMember(room: string, reactor: number, delta: 1 | -1): void {
+    let counts = this.roomReactors.get(room);
+    if (!counts) this.roomReactors.set(room, (counts = new Map()));
+    const n = (counts.get(reactor) ?? 0) + delta;
+    if (n > 0) counts.set(reactor, n);
+    else counts.delete(reactor);
+    if (counts.size === 0) this.roomReactors.delete(room);
   }
 }

@@ -23,6 +23,25 @@ export function isControl(msg: unknown): msg is Control {
   return typeof msg === 'object' && msg !== null && !Array.isArray(msg) && 'ctl' in msg;
 }
 
+/**
+ * A ROOM event, most of what goes down to a reactor, travels as a tuple: without the keys its JSON
+ * is a third shorter, and the primary writes it (once per reactor) and the reactor parses it in
+ * about half the time. Everything else travels as it is.
+ */
+type RoomTuple = ['r', room: string, from: string, text: string, ts: number];
+type DownWire = DownMsg | RoomTuple;
+
+function toWire(msg: DownMsg): DownWire {
+  if (msg.k !== 'ev' || msg.ev.e !== 'room') return msg;
+  const { room, from, text, ts } = msg.ev;
+  return ['r', room, from, text, ts];
+}
+
+function fromWire(msg: DownWire): DownMsg {
+  if (!Array.isArray(msg)) return msg;
+  return { k: 'ev', ev: { e: 'room', room: msg[1], from: msg[2], text: msg[3], ts: msg[4] } };
+}
+
 /** The reactor's side, inside a cluster worker process. */
 export function workerTransport(): Transport<UpMsg, DownMsg> {
   return {
@@ -31,7 +50,7 @@ export function workerTransport(): Transport<UpMsg, DownMsg> {
     },
     onReceive: (handler) => {
       process.on('message', (msg) => {
-        if (Array.isArray(msg)) handler(msg as DownMsg[]);
+        if (Array.isArray(msg)) handler((msg as DownWire[]).map(fromWire));
       });
     },
   };
@@ -41,7 +60,7 @@ export function workerTransport(): Transport<UpMsg, DownMsg> {
 export function primaryTransport(worker: Worker): Transport<DownMsg, UpMsg> {
   return {
     send: (batch) => {
-      if (worker.isConnected()) worker.send(batch);
+      if (worker.isConnected()) worker.send(batch.map(toWire));
     },
     onReceive: (handler) => {
       worker.on('message', (msg) => {

@@ -71,6 +71,24 @@ export function cpuByPid(pids: number[]): Map<number, number> {
   return new Map(pids.map((pid) => [pid, (readStat(pid)?.cpuTicks ?? 0) / clockTicks()]));
 }
 
+/**
+ * Kernel CPU seconds (stime alone) per process: with cpuByPid it splits a window's CPU into the
+ * server's own work and the system calls it made — a CPU profile cannot, since it also samples a
+ * thread while it waits to be scheduled again.
+ */
+export function systemCpuByPid(pids: number[]): Map<number, number> {
+  return new Map(
+    pids.map((pid) => {
+      try {
+        const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return [pid, Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[12]) / clockTicks()];
+      } catch {
+        return [pid, 0];
+      }
+    }),
+  );
+}
+
 /** Sum over pids of end − start (a process that appeared in between counts from 0). */
 export function cpuBetween(start: Map<number, number>, end: Map<number, number>): number {
   let t = 0;

@@ -14,6 +14,9 @@ export interface FanoutRow {
   peakRssMiB: number;
   errors: number;
   writesPerDelivery: number | null;
+  /** Server CPU per delivery (ns) split into its own code (utime) and the kernel's (stime): where a gap comes from. */
+  userNsPerDelivery?: number;
+  systemNsPerDelivery?: number;
 }
 
 export interface DmLevel {

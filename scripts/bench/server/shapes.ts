@@ -2,7 +2,7 @@
 // read the server tree's CPU counters, open the window, close it after `seconds`, read them again.
 import type { Task } from '../../../server/load/fanout.ts';
 import { LoadGroup, type LoadTotals } from './load.ts';
-import { cpuBetween, cpuByPid, processTree, rssBytes, RssSampler } from './proc.ts';
+import { cpuBetween, cpuByPid, processTree, rssBytes, RssSampler, systemCpuByPid } from './proc.ts';
 import { SyscallCounter } from './strace.ts';
 import type { RunningSystem } from './systems.ts';
 
@@ -22,6 +22,8 @@ export interface Window {
   windowUs: [number, number];
   /** Server CPU seconds in the window (all processes and threads of the tree). */
   cpuS: number;
+  /** Of cpuS, the seconds spent in the kernel (system calls, the loopback's TCP work): stime. */
+  systemS?: number;
   peakRssBytes: number;
 }
 
@@ -79,15 +81,18 @@ export async function measure(sys: RunningSystem, tasks: Task[], seconds: number
     load.start();
     await sleep(WARMUP_MS);
     const before = cpuByPid(tree);
+    const systemBefore = systemCpuByPid(tree);
     const from = monotonicUs();
     load.open();
     await sleep(seconds * 1000);
-    const after = cpuByPid(processTree(sys.pid));
+    const treeAfter = processTree(sys.pid);
+    const after = cpuByPid(treeAfter);
+    const systemAfter = systemCpuByPid(treeAfter);
     const to = monotonicUs();
     const totals = await load.stop();
     const peak = rss.stop();
     const syscalls = strace ? await strace.stop() : undefined;
-    return { load: totals, windowUs: [from, to], cpuS: cpuBetween(before, after), peakRssBytes: peak, syscalls };
+    return { load: totals, windowUs: [from, to], cpuS: cpuBetween(before, after), systemS: cpuBetween(systemBefore, systemAfter), peakRssBytes: peak, syscalls };
   } finally {
     await load.close();
   }
