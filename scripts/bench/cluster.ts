@@ -8,7 +8,7 @@
 // --write records docs/data/cluster-bench.json (docs/server/cluster.md charts it).
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { integerFlag, parseFlags } from '../../server/util/cli.ts';
 import { describeMachine, printTable, type Chart } from './chart-data.ts';
 import { LoadGroup, type LoadTotals } from './server/load.ts';
 import { cpuBetween, cpuByPid, loadAverage, processTree } from './server/proc.ts';
@@ -18,8 +18,8 @@ import { root } from './server/systems.ts';
 import { startCluster, type Cluster } from '../../server/testing/cluster.ts';
 import type { Task } from '../../server/load/fanout.ts';
 
-const { values } = parseArgs({
-  options: {
+const values = parseFlags(
+  {
     hosts: { type: 'string', default: '1,3' },
     rooms: { type: 'string', default: '4' },
     members: { type: 'string', default: '48' },
@@ -30,16 +30,10 @@ const { values } = parseArgs({
     'load-procs': { type: 'string', default: '2' },
     write: { type: 'boolean', default: false },
   },
-});
+  'usage: npm run bench:cluster -- [--hosts 1,3] [--rooms 4 --members 48 --publishers 2 --window 16 --size 64 --duration 8] [--load-procs 2] [--write]',
+);
 
-function num(name: Exclude<keyof typeof values, 'write' | 'hosts'>, min: number, max: number): number {
-  const n = Number(values[name]);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`--${name} must be an integer from ${min} to ${max}, got "${values[name]}"`);
-    process.exit(2);
-  }
-  return n;
-}
+const num = (name: keyof typeof values, min: number, max: number) => integerFlag(name, values[name], min, max);
 
 const hostCounts = values.hosts!.split(',').map(Number);
 if (hostCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 16)) {

@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { integerFlag, parseFlags } from '../../server/util/cli.ts';
 import { printTable } from './chart-data.ts';
 import { loadAverage } from './server/proc.ts';
 import { connections, dmTasks, fanoutTasks, measure, type FanoutOptions } from './server/shapes.ts';
@@ -22,8 +22,8 @@ import { stracePath } from './server/strace.ts';
 import { killAll, redisPath, root, startSystem, tempDir, type SystemSpec } from './server/systems.ts';
 import { charts, COLUMNS, machine, printTargets, tableRows, targets, writeJson, type SystemResult } from './server/report.ts';
 
-const { values } = parseArgs({
-  options: {
+const values = parseFlags(
+  {
     rooms: { type: 'string', default: '4' },
     members: { type: 'string', default: '50' },
     publishers: { type: 'string', default: '2' },
@@ -40,16 +40,10 @@ const { values } = parseArgs({
     shapes: { type: 'string', default: 'fanout,dm,connections' },
     write: { type: 'boolean', default: false },
   },
-});
+  'usage: npm run bench:server -- [--systems ref1,refN,baseline,redis] [--shapes fanout,dm,connections] [--rooms 4 --members 50 --publishers 2 --window 16 --size 64 --duration 8] [--dm-senders 64 --dm-duration 4] [--connections 5000 --conn-duration 5] [--strace-duration 3] [--load-procs 2] [--write]\n(the comment at the top of scripts/bench/server.ts says what each shape measures)',
+);
 
-function num(name: keyof typeof values, min: number, max: number): number {
-  const n = Number(values[name]);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`--${name} must be an integer from ${min} to ${max}, got "${values[name]}"`);
-    process.exit(2);
-  }
-  return n;
-}
+const num = (name: keyof typeof values, min: number, max: number) => integerFlag(name, values[name], min, max);
 
 const fan: FanoutOptions = {
   rooms: num('rooms', 1, 1_000),

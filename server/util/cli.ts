@@ -17,3 +17,13 @@ export function parseFlags<const T extends Options>(options: T, usage: string, a
     process.exit(2);
   }
 }
+
+/** The integer a flag holds; a value that is not one from min to max is one line and exit code 2. */
+export function integerFlag(name: string, value: string | boolean | undefined, min: number, max: number): number {
+  const n = Number(value);
+  if (typeof value !== 'string' || !Number.isInteger(n) || n < min || n > max) {
+    console.error(`--${name} must be an integer from ${min} to ${max}, got "${String(value)}"`);
+    process.exit(2);
+  }
+  return n;
+}
