@@ -18,6 +18,7 @@ import { isWrite, type DbCall, type StoreResult } from './ops.ts';
 import { migrate, MIGRATION_WAIT_MS } from './pg-schema.ts';
 import { isStaleConnection, isStatementError, toLinkError } from './pg-errors.ts';
 import { Watchdog } from './pg-watchdog.ts';
+import { redactUrl } from '../util/redact-url.ts';
 
 export interface PgStoreOptions {
   /** postgres://USER[:PASSWORD]@HOST:PORT/DB */
@@ -150,7 +151,7 @@ export class PgStore {
     } catch (err) {
       this.state = 'closed';
       await Promise.all([this.reads.end(), this.writes.end()]);
-      throw new Error(`cannot open the PostgreSQL store at ${redact(this.options.url)}: ${(err as Error).message}`);
+      throw new Error(`cannot open the PostgreSQL store at ${redactUrl(this.options.url)}: ${(err as Error).message}`);
     }
     if (this.state === 'starting') this.state = 'up';
     else await Promise.all([this.reads.end(), this.writes.end()]); // closed while starting
@@ -463,15 +464,4 @@ function refuse(code: 'user_taken' | 'no_such_user', message: string): Outcome {
 
 function pairKey(a: string, b: string): string {
   return a < b ? `${a} ${b}` : `${b} ${a}`;
-}
-
-/** The url without its password, for messages. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(an unparsable url)';
-  }
 }

@@ -10,6 +10,7 @@ import type { Emit } from '../router/hub.ts';
 import type { HubBackend } from '../router/ops.ts';
 import type { DbCaller } from './switchboard.ts';
 import { redisBackend } from './redis-backend.ts';
+import { redactUrl } from '../util/redact-url.ts';
 
 export interface StoreEngine extends DbCaller {
   start(): Promise<void>;
@@ -58,15 +59,4 @@ export function chooseHub(config: Config, nodeId: string, log: (line: string) =>
     close: async () => hub?.close(),
     name: `node ${nodeId} on Redis ${redactUrl(config.redis)}`,
   };
-}
-
-/** A URL without its password, for logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
 }

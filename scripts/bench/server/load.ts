@@ -3,20 +3,12 @@
 // start/stop so the bench can read the server's CPU at the same two moments.
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { Task } from '../../../server/load/fanout.ts';
-import type { Histogram } from '../../../server/load/histogram.ts';
+import type { ShapeResult, Task } from '../../../server/load/fanout.ts';
 import { mergeWire, type HistogramWire } from '../../../server/load/histogram-wire.ts';
 import { root, track } from './systems.ts';
 
-export interface LoadTotals {
-  count: number;
-  delivered: number;
-  seconds: number;
-  latency: Histogram;
-  errors: Record<string, number>;
-  open: number;
-  established: number;
-}
+/** What every load process measured, added up (the same fields as one process's ShapeResult). */
+export type LoadTotals = ShapeResult;
 
 interface WorkerReply {
   ready?: boolean;
