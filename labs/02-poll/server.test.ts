@@ -8,6 +8,7 @@ import { MessageType } from '#kit/chat.ts';
 import { SlowReader } from '#kit/scenario/slow-reader.ts';
 import { FrameDecoder, encodeFrame } from '#server/protocol/frame.ts';
 import { StageRun, type Client, type StageOptions } from '#kit/grading.ts';
+import { GOODBYE_SOCKETS, goodbyeAfterQueued } from '#kit/goodbye.ts';
 import { runServer } from '#stage/02-poll/server.ts';
 
 async function withServer(body: (stage: StageRun) => Promise<void>, options: StageOptions = {}) {
@@ -177,31 +178,7 @@ describe('02-poll: survives hostile clients and its own bookkeeping', () => {
     ));
 
   it('says goodbye after what is queued: a bad frame while output waits gets ERROR after it, then the close', () =>
-    withServer(
-      async (stage) => {
-        const [talker] = await stage.connect(1);
-        const slow = new SlowReader(stage.kernel, stage.open('never-reads')); // reads 512 bytes every 4 ms
-        try {
-          await stage.waitFor(() => stage.frames(talker!).some((f) => f.type === MessageType.PRESENCE), 'the slow client to be accepted (PRESENCE join)');
-          const big = 'x'.repeat(8_000);
-          talker!.sendFrame(MessageType.SAY, { id: 'big', text: big });
-          await stage.idle(8); // most of the big message still waits in the server's queue
-          slow.send(header(0));
-          await stage.waitFor(
-            () => stage.openFds().length === 2,
-            'the server to close the client that sent a bad frame, once the bytes queued for it and the ERROR were written: ' +
-              'when a flush on writability says "close", close the connection',
-          );
-          await stage.waitFor(() => slow.ended, 'the slow client to read everything up to the close');
-          const got = new FrameDecoder().push(slow.received);
-          expect(got.map((f) => (f.type === MessageType.ROOM ? 'ROOM' : f.type === MessageType.ERROR ? `ERROR ${String(f.body.code)}` : String(f.type))),
-            'the slow client should get the whole message queued for it, then ERROR bad_frame').toEqual(['ROOM', 'ERROR bad_frame']);
-        } finally {
-          slow.stop();
-        }
-      },
-      { sndbuf: 1024, rcvbuf: 1024 },
-    ));
+    withServer(goodbyeAfterQueued, GOODBYE_SOCKETS));
 
   it('disconnects a client that never reads instead of queueing for it forever', () =>
     withServer(
