@@ -397,12 +397,16 @@ describe('07-db-actor: durability and recovery', () => {
     setup.close();
     actor = newActor();
     await ask(actor, 'count');
+    // The actor is kept busy (a slow read spins in its thread) while the three writes are posted,
+    // so they are all waiting when it looks again: one batch, one COMMIT — on any machine load.
+    const busy = actor.request('slow', { ms: 300 });
     const batch = [
       actor.request('send', { room: 'real', from: 'a', text: 'fine on its own' }),
       actor.request('send', { room: 'ghost', from: 'a', text: 'breaks the commit' }),
       actor.request('send', { room: 'real', from: 'b', text: 'also fine on its own' }),
     ].map((p) => p.then((r) => ({ acked: r }), (err: Error) => ({ name: err.name, code: (err as { code?: unknown }).code })));
     const outcomes = await settled(actor, Promise.all(batch), 'a batch whose COMMIT fails');
+    await settled(actor, busy, 'the slow read that kept the actor busy');
     expect(outcomes, 'a deferred foreign key made this batch\'s COMMIT fail, so nothing in it is durable: every write of the batch must be rejected with the COMMIT\'s error (SqliteError, SQLITE_CONSTRAINT_FOREIGNKEY), none acknowledged (hint 3)').toEqual(
       new Array(3).fill({ name: 'SqliteError', code: 'SQLITE_CONSTRAINT_FOREIGNKEY' }),
     );
