@@ -23,7 +23,8 @@ import type { LuaArg, LuaScript } from './lua.ts';
 import { decode, encode } from './messages.ts';
 import { resync, type ResyncReport } from './resync.ts';
 import { RoomChannels } from './room-channels.ts';
-import { CLAIM, DELIVER, JOIN, LEAVE, RELEASE, WIZZ } from './scripts.ts';
+import { CLAIM, DELIVER, JOIN, LEAVE, RELEASE, UNCLAIM, WIZZ } from './scripts.ts';
+import { randomBytes } from 'node:crypto';
 
 export interface RedisHubOptions {
   /** redis://HOST:PORT */
@@ -95,6 +96,16 @@ export class RedisHub extends EventEmitter<RedisHubEvents> {
    * replace (pub/sub and replies travel on different connections). Handed over after that reply.
    */
   private readonly replacedEarly = new Map<string, Map<number, { reactor: number; session: number }>>();
+  /**
+   * reactor:session → its claim in flight here. A release that arrives meanwhile cannot find the
+   * session in the table yet: it marks the claim, and the claim's answer undoes it (no ghost).
+   */
+  private readonly inFlight = new Map<string, { user: string; released: boolean }>();
+  /** The highest fence this host has seen: claims ask Redis for a higher one (fences never go back). */
+  private fenceSeen = 0;
+  /** Claim ids: unique per claim of this process, so UNCLAIM undoes exactly one claim. */
+  private readonly incarnation = randomBytes(6).toString('hex');
+  private claims = 0;
   private readonly received = { dm: 0, wizzed: 0, replace: 0, room: 0, presence: 0, bad: 0 };
   private counts = { resyncs: 0, reaped: 0, failures: 0 };
   private online = 0;
@@ -221,12 +232,27 @@ export class RedisHub extends EventEmitter<RedisHubEvents> {
     };
   }
 
-  /** Makes this reactor's session the owner of `user` everywhere; an older session anywhere is replaced. */
+  /**
+   * Makes this reactor's session the owner of `user` everywhere; an older session anywhere is
+   * replaced. Rejects with `unavailable` when Redis did not answer in time — and then undoes the
+   * claim in case the script runs after all (a stalled Redis runs what it was sent, later).
+   */
   async claim(user: string, reactor: number, session: number): Promise<void> {
+    const key = sessionKey(reactor, session);
+    const flight = { user, released: false };
+    const claimId = `${this.incarnation}.${++this.claims}`;
+    this.inFlight.set(key, flight);
     this.busyAdd(user);
     count(this.claiming, user, +1);
     try {
-      const fence = Number(await this.run(CLAIM, [user, this.nodeId, reactor, session]));
+      let fence: number;
+      try {
+        fence = Number(await this.run(CLAIM, [user, this.nodeId, reactor, session, claimId, String(this.fenceSeen)]));
+      } catch (err) {
+        this.unclaim(user, claimId);
+        throw err;
+      }
+      this.sawFence(fence);
       const early = this.replacedEarly.get(user);
       if (early?.delete(fence)) {
         // Replaced before we heard our own answer: as in the Hub, the claim succeeds and the
@@ -234,8 +260,14 @@ export class RedisHub extends EventEmitter<RedisHubEvents> {
         setImmediate(() => this.toReactor(reactor, { e: 'replace', user, session }));
         return;
       }
+      if (flight.released) {
+        // The session ended while Redis ran its claim: it must not stay online.
+        this.unclaim(user, claimId);
+        return;
+      }
       for (const room of this.table.own(user, { reactor, session, fence })) this.channels.drop(room);
     } finally {
+      if (this.inFlight.get(key) === flight) this.inFlight.delete(key);
       this.busyDone(user);
       if (count(this.claiming, user, -1) === 0) this.flushReplacedEarly(user);
     }
@@ -247,7 +279,13 @@ export class RedisHub extends EventEmitter<RedisHubEvents> {
    */
   async release(user: string, reactor: number, session: number): Promise<void> {
     const owner = this.table.ownedBy(user, reactor, session);
-    if (!owner) return;
+    if (!owner) {
+      // Its claim is still in flight (a client that closed right after LOGIN): the claim's answer
+      // undoes it. A claim that failed undid itself; a session that never claimed has nothing.
+      const flight = this.inFlight.get(sessionKey(reactor, session));
+      if (flight?.user === user) flight.released = true;
+      return;
+    }
     this.forget(user);
     try {
       await this.run(RELEASE, [user, this.nodeId, String(owner.fence)]);
@@ -256,8 +294,23 @@ export class RedisHub extends EventEmitter<RedisHubEvents> {
     }
   }
 
+  /** Undoes one claim if it still holds the user; sent after the CLAIM on the same connection. */
+  private unclaim(user: string, claimId: string): void {
+    this.busyAdd(user); // not pruned by a resync while this is in flight; pruned after if it fails
+    this.run(UNCLAIM, [user, this.nodeId, claimId])
+      .catch(() => {
+        this.resyncFailed = true; // the next resync prunes what this host no longer holds
+      })
+      .finally(() => this.busyDone(user));
+  }
+
+  private sawFence(fence: number): void {
+    if (fence > this.fenceSeen) this.fenceSeen = fence;
+  }
+
   /** A reactor process died: its users go offline. */
   reactorGone(reactor: number): void {
+    for (const [key, flight] of this.inFlight) if (key.startsWith(`${reactor}:`)) flight.released = true;
     for (const [user, owner] of this.table.usersOf(reactor)) void this.release(user, reactor, owner.session);
   }
 
@@ -411,6 +464,7 @@ export class RedisHub extends EventEmitter<RedisHubEvents> {
       }
       case 'replace': {
         this.received.replace++;
+        this.sawFence(m.fence);
         const held = this.table.owner(m.user);
         if (held?.fence === m.fence) this.forget(m.user);
         else if (this.claiming.has(m.user) && (!held || held.fence < m.fence)) {
@@ -506,6 +560,10 @@ export class RedisHub extends EventEmitter<RedisHubEvents> {
       await new Promise((r) => setTimeout(r, 20));
     }
   }
+}
+
+function sessionKey(reactor: number, session: number): string {
+  return `${reactor}:${session}`;
 }
 
 /** Adds `delta` to a counter in a map (absent = 0, removed at 0); returns the new value. */

@@ -48,39 +48,59 @@ local function tell_replaced(u, old)
     cjson.encode({t = 'replace', user = u, reactor = old[2], session = old[3], fence = old[4]}))
 end
 
--- The next fence. A missing counter (a Redis that restarted empty) starts from the clock (1/10 ms
--- since 1970), so fences given after a restart exceed those given before it, even before the
--- hosts have re-registered theirs.
-local function next_fence()
-  if redis.call('EXISTS', K_FENCE) == 0 then
-    local t = redis.call('TIME')
-    redis.call('SET', K_FENCE, tonumber(t[1]) * 10000 + math.floor(tonumber(t[2]) / 100))
-  end
-  return redis.call('INCR', K_FENCE)
+-- The next fence: a hybrid clock, max(last + 1, Redis's clock in microseconds, floor + 1), where
+-- floor is the highest fence the claiming host has seen. One claim takes far more than a
+-- microsecond, so the counter never runs ahead of the clock: a Redis that restarted empty, or a
+-- replica promoted without the newest writes, still hands out fences above every earlier one
+-- (as long as its clock is not behind by more than the outage lasted). string.format('%d') writes
+-- the integer exactly (a plain number argument would be formatted with 14 digits).
+local function next_fence(floor)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local f = math.max(tonumber(redis.call('GET', K_FENCE) or '0') + 1, now, (tonumber(floor) or 0) + 1)
+  redis.call('SET', K_FENCE, string.format('%d', f))
+  return f
 end
 `;
 
 const script = (name: string, body: string) => new LuaScript(name, `${LUA_NAMES}${HELPERS}\n${body}`);
 
 /**
- * ARGV user, node, reactor, session → the new fence. The previous owner anywhere loses its rooms
- * (PRESENCE leave) and its host gets `replace`; then this session owns the user.
+ * ARGV user, node, reactor, session, claim id, floor → the new fence. The previous owner anywhere
+ * loses its rooms (PRESENCE leave) and its host gets `replace`; then this session owns the user.
+ * The claim id (unique per claim) lets UNCLAIM undo exactly this claim.
  */
 export const CLAIM = script(
   'claim',
   `
 local u, node = ARGV[1], ARGV[2]
-local fence = next_fence()
+local fence = next_fence(ARGV[6])
 local old = redis.call('HMGET', k_owner(u), 'node', 'reactor', 'session', 'fence')
 if old[1] then
   drop_memberships(u)
   redis.call('SREM', k_node_users(old[1]), u)
   tell_replaced(u, old)
 end
-redis.call('HSET', k_owner(u), 'node', node, 'reactor', ARGV[3], 'session', ARGV[4], 'fence', fence)
+redis.call('DEL', k_owner(u))
+redis.call('HSET', k_owner(u), 'node', node, 'reactor', ARGV[3], 'session', ARGV[4], 'fence', string.format('%d', fence), 'claim', ARGV[5])
 redis.call('ZADD', K_ONLINE, 0, u)
 redis.call('SADD', k_node_users(node), u)
 return fence
+`,
+);
+
+/**
+ * ARGV user, node, claim id → 1 when that claim still held the user and is now undone, else 0.
+ * For a claim whose caller gave up (a timeout: the script may run after all, later) or whose
+ * session ended before its answer came: sent after the CLAIM on the same connection, it runs after it.
+ */
+export const UNCLAIM = script(
+  'unclaim',
+  `
+local cur = redis.call('HMGET', k_owner(ARGV[1]), 'node', 'claim')
+if cur[1] ~= ARGV[2] or cur[2] ~= ARGV[3] then return 0 end
+drop_owner(ARGV[1], ARGV[2])
+return 1
 `,
 );
 
@@ -232,6 +252,7 @@ while i <= #ARGV do
       tell_replaced(u, cur)
     end
     if tonumber(fence) > top then top, top_s = tonumber(fence), fence end
+    redis.call('DEL', k_owner(u)) -- an older record's claim id must not match an UNCLAIM any more
     redis.call('HSET', k_owner(u), 'node', node, 'reactor', ARGV[i + 1], 'session', ARGV[i + 2], 'fence', fence)
     redis.call('ZADD', K_ONLINE, 0, u)
     redis.call('SADD', k_node_users(node), u)

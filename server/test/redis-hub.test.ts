@@ -404,6 +404,59 @@ describe('failures', () => {
     expect(Number(await admin.hget(keys.owner('carl'), 'fence'))).toBeGreaterThan(held);
   });
 
+  it('fences stay above every earlier one across a Redis restart even after a burst of claims outran any counter', async () => {
+    const [a, b] = await cluster();
+    // Thousands of claims in a few hundred ms: a counter seeded from a coarse clock would now be ahead of that clock.
+    const burst = Array.from({ length: 8_000 }, (_, i) => `burst_${i}`);
+    await Promise.all(burst.map((u, i) => a.hub.claim(u, 1, 100 + i)));
+    await a.hub.claim('wanda', 1, 1);
+    const held = Number(await admin.hget(keys.owner('wanda'), 'fence'));
+    a.hub.halt(); // A is paused: it cannot re-register wanda before B's claim
+    await redis.restart();
+    await waitUntil(() => b.hub.available, 5_000, 'B reconnected');
+    await b.hub.claim('wanda', 1, 2); // the newest LOGIN
+    expect(Number(await admin.hget(keys.owner('wanda'), 'fence'))).toBeGreaterThan(held);
+    // A comes back and re-registers what it held: it must lose wanda, not take her back.
+    const again = await startHost(a.hub.nodeId, {});
+    expect(again.hub.localOnline).toBe(0);
+    expect(await admin.hget(keys.owner('wanda'), 'node')).toBe(b.hub.nodeId);
+  });
+
+  it('a session that ends while its claim is in flight leaves no ghost: not online, no keys left', async () => {
+    const [a, b] = await cluster();
+    const users = Array.from({ length: 300 }, (_, i) => `ghost_${i}`);
+    // The release is posted right after the claim, before its answer (a client that closes right after LOGIN).
+    const claims = users.map((u, i) => {
+      const c = a.hub.claim(u, 1, i + 1);
+      void a.hub.release(u, 1, i + 1);
+      return c;
+    });
+    await Promise.all(claims);
+    await waitUntil(async () => (await b.hub.who(undefined, 1_000)).length === 0, 5_000, 'no user online');
+    expect(a.hub.localOnline).toBe(0);
+    expect(await admin.keys('wizz:u:*')).toEqual([]);
+    expect(await admin.scard(keys.nodeUsers(a.hub.nodeId))).toBe(0);
+  });
+
+  it('a claim refused with unavailable (Redis stalled past the command timeout) does not take effect when Redis resumes', async () => {
+    const [a, b] = await cluster({ commandTimeoutMs: 300 });
+    await b.hub.claim('vera', 1, 1); // an older session elsewhere
+    process.kill(redis.pid!, 'SIGSTOP');
+    let refused: LinkError;
+    try {
+      refused = await refusal(a.hub.claim('vera', 1, 2));
+    } finally {
+      process.kill(redis.pid!, 'SIGCONT');
+    }
+    expect(refused.code).toBe('unavailable');
+    await a.hub.release('vera', 1, 2); // what the reactor does after a failed LOGIN
+    await settle();
+    // The stalled claim ran when Redis resumed, and was undone right after: vera is not online on A.
+    await waitUntil(async () => (await admin.hget(keys.owner('vera'), 'node')) !== a.hub.nodeId, 5_000, 'no owner record names A');
+    expect(await admin.sismember(keys.nodeUsers(a.hub.nodeId), 'vera')).toBe(0);
+    expect(a.hub.localOnline).toBe(0);
+  });
+
   it('a host that missed a replace while its subscriber was disconnected learns it when it resyncs', async () => {
     const [a, b] = await cluster();
     await a.hub.claim('alice', 1, 1);
