@@ -1,5 +1,5 @@
 // What a reactor asks of the database. Failures reject with a LinkError whose code is a protocol
-// error code: user_taken, no_such_user, storage_full, unavailable.
+// error code: user_taken, no_such_user, key_reused, storage_full, unavailable.
 import type { LinkClient } from '../router/link.ts';
 import type { StoredMessage } from '../router/router.ts';
 import type { DbArgs, DbOp, DbResult, StoreResult } from './ops.ts';
@@ -10,8 +10,9 @@ export interface Db {
   passwordHash(user: string): Promise<string | null>;
   userExists(user: string): Promise<boolean>;
   /**
-   * Commits the message (durably) and returns its id and timestamp. With a `key` the sender chose,
-   * a second call with the same key stores nothing and returns the first call's id.
+   * Commits the message (durably) and returns it as stored. With a `key` the sender chose, a
+   * second call with the same key, `to` and `text` stores nothing and returns the first call's
+   * stored message; with the same key and another `to` or `text` it fails with `key_reused`.
    */
   storeMessage(from: string, to: string, text: string, key?: string | null): Promise<StoreResult>;
   /** Undelivered messages to `user`, oldest first. */

@@ -3,10 +3,12 @@
 // argument list that does not match is a compile error, not a cast.
 import type { StoredMessage } from '../router/router.ts';
 
-export interface StoreResult {
-  msgId: number;
-  ts: number;
-  /** False when the sender's idempotency key was seen before: this is the first send's msgId. */
+/**
+ * The message as stored, with `first`: false when the sender's idempotency key was seen before
+ * (with the same `to` and `text`; another body is refused as `key_reused`) and this is the first
+ * send's message, read back from the store — never the retry's fields.
+ */
+export interface StoreResult extends StoredMessage {
   first: boolean;
 }
 

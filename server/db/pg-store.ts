@@ -352,19 +352,26 @@ export class PgStore {
           },
         ];
         if (keyBytes) {
+          // The first send's message as stored, and whether this is the same request: compared by
+          // PostgreSQL on the stored values, so a text is judged in the form it was kept in.
           queries.push({
             name: 'wizz_sent_with_key',
-            text: 'SELECT id, ts FROM messages WHERE sender = $1 AND send_key = $2',
-            values: [from, keyBytes],
+            text: `SELECT ${MESSAGE_COLUMNS}, (recipient = $3 AND body = $4) AS same
+                   FROM messages WHERE sender = $1 AND send_key = $2`,
+            values: [from, keyBytes, to, Buffer.from(text, 'utf8')],
           });
         }
         return {
           queries,
           outcome: ([inserted, seen]) => {
             const fresh = inserted!.rows[0] as { id: number } | undefined;
-            if (fresh) return ok({ msgId: fresh.id, ts, first: true } satisfies StoreResult);
-            const first = seen?.rows[0] as { id: number; ts: number } | undefined;
-            if (first) return ok({ msgId: first.id, ts: first.ts, first: false } satisfies StoreResult);
+            if (fresh) return ok({ msgId: fresh.id, from, to, text, ts, first: true } satisfies StoreResult);
+            const first = seen?.rows[0] as (StoredMessage & { same: boolean }) | undefined;
+            if (first) {
+              const { same, ...stored } = first;
+              if (!same) return refuse('key_reused', 'this key was used for another message (another "to" or "text")');
+              return ok({ ...stored, first: false } satisfies StoreResult);
+            }
             return refuse('no_such_user', `no user "${to}"`);
           },
         };
@@ -458,7 +465,7 @@ function ok(value: unknown): Outcome {
   return { ok: true, value };
 }
 
-function refuse(code: 'user_taken' | 'no_such_user', message: string): Outcome {
+function refuse(code: 'user_taken' | 'no_such_user' | 'key_reused', message: string): Outcome {
   return { ok: false, error: new LinkError(code, message) };
 }
 

@@ -138,17 +138,26 @@ export class Store {
     }
   }
 
-  /** Inside the batch's transaction: the message and its key commit together or not at all. */
+  /**
+   * Inside the batch's transaction: the message and its key commit together or not at all. A key
+   * seen before answers the message stored under it — read back, so nothing the retry says is
+   * trusted — and only when the retry is the same request (same `to` and `text`, compared by
+   * SQLite on the stored values); another request under the key is `key_reused`.
+   */
   private storeMessage(from: string, to: string, text: string, key: string | null): StoreResult {
     if (key !== null) {
-      const seen = this.stmts.sentWithKey.get(from, key) as { msgId: number; ts: number } | undefined;
-      if (seen) return { msgId: seen.msgId, ts: seen.ts, first: false };
+      const seen = this.stmts.sentWithKey.get(to, text, from, key) as (StoredMessage & { same: number }) | undefined;
+      if (seen) {
+        const { same, ...stored } = seen;
+        if (!same) throw new DbFailure('key_reused', 'this key was used for another message (another "to" or "text")');
+        return { ...stored, first: false };
+      }
     }
     if (this.stmts.userHash.get(to) === undefined) throw new DbFailure('no_such_user', `no user "${to}"`);
     const ts = (this.lastTs = Math.max(Date.now(), this.lastTs));
     const msgId = Number(this.stmts.insertMessage.run(from, to, pairKey(from, to), text, ts).lastInsertRowid);
     if (key !== null) this.stmts.insertKey.run(from, key, msgId);
-    return { msgId, ts, first: true };
+    return { msgId, from, to, text, ts, first: true };
   }
 }
 
@@ -171,7 +180,8 @@ function prepare(db: Database.Database) {
       `SELECT ${columns} FROM messages WHERE pair = ? AND id < ? ORDER BY id DESC LIMIT ?`,
     ),
     sentWithKey: db.prepare(
-      'SELECT m.id AS msgId, m.ts AS ts FROM send_keys k JOIN messages m ON m.id = k.msg_id WHERE k.sender = ? AND k.key = ?',
+      `SELECT m.id AS msgId, m.sender AS "from", m.recipient AS "to", m.text, m.ts, (m.recipient = ? AND m.text = ?) AS same
+       FROM send_keys k JOIN messages m ON m.id = k.msg_id WHERE k.sender = ? AND k.key = ?`,
     ),
     insertKey: db.prepare('INSERT OR REPLACE INTO send_keys (sender, key, msg_id) VALUES (?, ?, ?)'), // a key whose message was deleted is reused
   };

@@ -48,6 +48,7 @@ export type ErrorCode =
   | 'unavailable'
   | 'storage_full'
   | 'limit_reached'
+  | 'key_reused'
   | 'timeout';
 
 /** Codes after which the server closes the connection. */

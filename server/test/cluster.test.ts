@@ -429,6 +429,64 @@ describe.sequential('many hosts on Redis and PostgreSQL', () => {
       }
     });
 
+    it('clients that close a few ms after sending LOGIN leave no ghost: nobody stays online, WIZZ to them is offline', T, async () => {
+      const users: string[] = [];
+      const setup = await connect(hosts[0]!);
+      for (let i = 0; i < 250; i++) users.push(uniqueUser('g'));
+      await Promise.all(users.map((user) => setup.call(Req.REGISTER, { user, password: PASSWORD })));
+      // Each LOGIN is written, then the socket closes 0-8 ms later: the release races the claim.
+      await Promise.all(users.map(async (user, i) => {
+        const c = await hosts[i % hosts.length]!.connect();
+        c.post(Req.LOGIN, { user, password: PASSWORD });
+        await new Promise((r) => setTimeout(r, i % 9));
+        await c.close();
+      }));
+      const watcher = await newUser(hosts[1]!);
+      await eventually(async () => (await who(watcher.c)).every((u) => !users.includes(u)), 10_000);
+      await new Promise((r) => setTimeout(r, 500)); // a late claim would show up now
+      expect((await who(watcher.c)).filter((u) => users.includes(u))).toEqual([]);
+      expect(await outcome(watcher.c, Req.WIZZ, { to: users[0]! })).toBe('offline');
+      const redis = new Redis(cluster.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      try {
+        await redis.connect();
+        const left = await Promise.all(users.map((u) => redis.exists(`wizz:u:${u}`)));
+        expect(left.filter(Boolean).length, 'owner records left in Redis').toBe(0);
+      } finally {
+        redis.disconnect();
+      }
+    });
+
+    it('the newest LOGIN wins after Redis restarts empty while the older session\'s host is frozen', T, async () => {
+      const [h1, h2, h3] = hosts as [ClusterHost, ClusterHost, ClusterHost];
+      const w = await register(h1);
+      const old = await login(h2, w);
+      const friend = await newUser(h1);
+      h2.pause();
+      let fresh: Session | undefined;
+      try {
+        await cluster.redis.restart(); // empty
+        // The newest LOGIN, on h3, once h3 is connected to Redis again.
+        const deadline = Date.now() + 15_000;
+        while (!fresh && Date.now() < deadline) {
+          const c = await connect(h3);
+          const r = await c.request(Req.LOGIN, { user: w, password: PASSWORD }, 5_000);
+          if (r.type === Srv.OK) fresh = { c, user: w, host: h3, login: r.body };
+          else await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        expect(fresh, 'a LOGIN on h3 succeeded after the restart').toBeDefined();
+      } finally {
+        h2.resume();
+      }
+      // h2 re-registers what it held: its session is the older one and must be the one replaced.
+      const replaced = await old.c.nextPush((f) => f.type === Srv.ERROR, 15_000);
+      expect(replaced.body.code, 'the older session (h2) is the one replaced').toBe('session_replaced');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(fresh!.c.drainPushed().filter((f) => f.type === Srv.ERROR), 'the newest session (h3) is not replaced').toEqual([]);
+      await fresh!.c.call(Req.PING, {}, 5_000);
+      const dm = await friend.c.call(Req.SEND, { to: w, text: 'which one gets this?' });
+      await fresh!.c.nextPush(message(friend.user, dm.msgId), 5_000);
+    });
+
     it('PostgreSQL stopped: requests that need it get unavailable quickly, nothing hangs, and service resumes when it is back', T, async () => {
       const [h1, h2, h3] = hosts as [ClusterHost, ClusterHost, ClusterHost];
       const ivy = await newUser(h1);

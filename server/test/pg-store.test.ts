@@ -118,13 +118,32 @@ describe('PgStore: an idempotency key raced by two hosts', () => {
       await rival.query('BEGIN');
       const { rows } = await rival.query(
         `INSERT INTO messages (sender, recipient, pair, body, ts, send_key)
-         VALUES ($1, $2, $3, convert_to('the rival', 'UTF8'), 1, convert_to('race', 'UTF8')) RETURNING id::int4`,
+         VALUES ($1, $2, $3, convert_to('the same', 'UTF8'), 1, convert_to('race', 'UTF8')) RETURNING id::int4`,
+        [a, b, [a, b].sort().join(' ')],
+      );
+      const answer = storeMessage(store, a, b, 'the same', 'race');
+      await waitingOnALock(url);
+      await rival.query('COMMIT');
+      expect(await answer).toEqual({ msgId: rows[0].id, from: a, to: b, text: 'the same', ts: 1, first: false });
+    });
+    expect(await texts(store, a, b)).toEqual(['the same']);
+  });
+
+  it('…and refuses with key_reused when the committed rival under its key holds another text', async () => {
+    const url = await freshDatabase();
+    const store = await openStore({ url });
+    const [a, b] = await twoUsers(store);
+    await withAdmin(url, async (rival) => {
+      await rival.query('BEGIN');
+      await rival.query(
+        `INSERT INTO messages (sender, recipient, pair, body, ts, send_key)
+         VALUES ($1, $2, $3, convert_to('the rival', 'UTF8'), 1, convert_to('race', 'UTF8'))`,
         [a, b, [a, b].sort().join(' ')],
       );
       const answer = storeMessage(store, a, b, 'mine', 'race');
       await waitingOnALock(url);
       await rival.query('COMMIT');
-      expect(await answer).toEqual({ msgId: rows[0].id, ts: 1, first: false });
+      await expect(answer).rejects.toMatchObject({ code: 'key_reused' });
     });
     expect(await texts(store, a, b)).toEqual(['the rival']);
   });
@@ -154,8 +173,8 @@ describe('PgStore: an idempotency key raced by two hosts', () => {
     const [a, b] = await twoUsers(one);
     const keys = Array.from({ length: 300 }, (_, i) => `key-${i}`);
     const [fromOne, fromTwo] = await Promise.all([
-      Promise.all(keys.map((k) => storeMessage(one, a, b, `one ${k}`, k))),
-      Promise.all(keys.map((k) => storeMessage(two, a, b, `two ${k}`, k))),
+      Promise.all(keys.map((k) => storeMessage(one, a, b, `text of ${k}`, k))),
+      Promise.all(keys.map((k) => storeMessage(two, a, b, `text of ${k}`, k))),
     ]);
     keys.forEach((_, i) => {
       expect(fromTwo[i]!.msgId).toBe(fromOne[i]!.msgId);
@@ -299,7 +318,7 @@ describe('PgStore: PostgreSQL killed, hung, and back', () => {
       await server.start();
     }
     await eventually(async () => (await Promise.allSettled([storeMessage(store, a, b, 'after')])).every((r) => r.status === 'fulfilled'), 10_000);
-    expect(await storeMessage(store, a, b, 'retried', 'k')).toMatchObject({ first: false });
+    expect(await storeMessage(store, a, b, 'before the crash', 'k')).toMatchObject({ first: false, text: 'before the crash' });
     expect(await texts(store, a, b)).toEqual(['after', 'before the crash']);
   });
 

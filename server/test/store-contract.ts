@@ -71,11 +71,12 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       expect((await history(a!, b!)).map((m) => m.text)).toEqual([AWKWARD_TEXT]);
     });
 
-    it('the same idempotency key twice stores one message and answers the first msgId and ts with first: false', async () => {
+    it('the same idempotency key twice stores one message and answers the stored message with first: false', async () => {
       const [a, b, c] = await users(3);
       const first = await storeMessage(a!, b!, 'once', 'k-1');
-      const again = await storeMessage(a!, b!, 'once, retried', 'k-1');
-      expect(again).toEqual({ msgId: first.msgId, ts: first.ts, first: false });
+      expect(first).toEqual({ msgId: first.msgId, from: a, to: b, text: 'once', ts: first.ts, first: true });
+      const again = await storeMessage(a!, b!, 'once', 'k-1');
+      expect(again).toEqual({ msgId: first.msgId, from: a, to: b, text: 'once', ts: first.ts, first: false });
       // Keys belong to their sender: c may use the same key.
       const other = await storeMessage(c!, b!, 'mine', 'k-1');
       expect(other.first).toBe(true);
@@ -84,8 +85,31 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       // Twice within one batch (one transaction): still one message.
       const [x, y] = await Promise.all([storeMessage(a!, b!, 'twin', 'k-2'), storeMessage(a!, b!, 'twin', 'k-2')]);
       expect([x.first, y.first].sort()).toEqual([false, true]);
-      expect(y.msgId).toBe(x.msgId);
+      expect(y).toEqual({ ...x, first: y.first });
       expect((await history(a!, b!)).map((m) => m.text)).toEqual(['twin', 'once']);
+    });
+
+    it('a key used again with another text or recipient is key_reused and stores nothing; the first message stays as it was', async () => {
+      const [a, b, c] = await users(3);
+      const first = await storeMessage(a!, b!, 'the original', 'k-1');
+      await expect(storeMessage(a!, b!, 'a disguise', 'k-1')).rejects.toMatchObject({ code: 'key_reused' });
+      await expect(storeMessage(a!, c!, 'the original', 'k-1')).rejects.toMatchObject({ code: 'key_reused' });
+      await expect(storeMessage(a!, uniqueUser('nobody'), 'the original', 'k-1')).rejects.toMatchObject({ code: 'key_reused' });
+      await expect(storeMessage(a!, b!, 'the original ', 'k-1')).rejects.toBeInstanceOf(LinkError);
+      // Texts are compared exactly, in the form they were stored in (NUL and astral characters too).
+      const awkward = await storeMessage(a!, b!, AWKWARD_TEXT, 'k-2');
+      expect(await storeMessage(a!, b!, AWKWARD_TEXT, 'k-2')).toMatchObject({ msgId: awkward.msgId, text: AWKWARD_TEXT, first: false });
+      await expect(storeMessage(a!, b!, AWKWARD_TEXT.slice(1), 'k-2')).rejects.toMatchObject({ code: 'key_reused' });
+      // In one batch: the first write under the key wins, the other is refused alone.
+      const settled = await Promise.allSettled([
+        storeMessage(a!, b!, 'twin one', 'k-3'),
+        storeMessage(a!, b!, 'twin two', 'k-3'),
+        storeMessage(a!, b!, 'unkeyed'),
+      ]);
+      expect(settled.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as LinkError).code))).toEqual(['ok', 'key_reused', 'ok']);
+      expect((await history(a!, b!)).map((m) => m.text)).toEqual(['unkeyed', 'twin one', AWKWARD_TEXT, 'the original']);
+      expect(await history(a!, c!)).toEqual([]);
+      expect(await storeMessage(a!, b!, 'the original', 'k-1')).toMatchObject({ msgId: first.msgId, first: false });
     });
 
     it('pending lists undelivered messages to the user, oldest first, at most limit; markDelivered removes them', async () => {

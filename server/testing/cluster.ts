@@ -50,6 +50,10 @@ export interface ClusterHost {
   output(): string;
   /** SIGKILL kills the whole host at once (primary and reactors, like a machine lost); other signals go to the primary. Resolves when it exited. */
   kill(signal?: NodeJS.Signals): Promise<number | null>;
+  /** SIGSTOP to the whole host (primary and reactors): a machine that froze, sockets and all. */
+  pause(): void;
+  /** SIGCONT: the frozen host goes on where it stopped. */
+  resume(): void;
   /** Starts it again, same name, address and port; resolves when it listens. */
   restart(): Promise<void>;
   /** A new client connection to this host. */
@@ -259,6 +263,14 @@ class Host implements ClusterHost {
     return this.exited;
   }
 
+  pause(): void {
+    if (this.running) killGroup(this.child!, 'SIGSTOP');
+  }
+
+  resume(): void {
+    if (this.running) killGroup(this.child!, 'SIGCONT');
+  }
+
   async restart(): Promise<void> {
     if (this.running) await this.stop();
     await this.start();
@@ -268,7 +280,10 @@ class Host implements ClusterHost {
   async stop(): Promise<void> {
     if (!this.child) return;
     const child = this.child;
-    if (this.running) child.kill('SIGTERM');
+    if (this.running) {
+      killGroup(child, 'SIGCONT'); // a paused host cannot act on SIGTERM
+      child.kill('SIGTERM');
+    }
     const timer = setTimeout(() => killGroup(child, 'SIGKILL'), STOP_GRACE_MS);
     await this.exited;
     clearTimeout(timer);

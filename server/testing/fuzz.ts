@@ -182,7 +182,7 @@ const REQUIRED: Record<number, string[]> = {
 const OUTCOMES: Record<number, Set<string>> = {
   [Req.REGISTER]: codes('ok', 'user_taken', 'rate_limited'),
   [Req.LOGIN]: codes('ok', 'auth_failed', 'rate_limited'),
-  [Req.SEND]: codes('ok', 'no_such_user', 'rate_limited'),
+  [Req.SEND]: codes('ok', 'no_such_user', 'key_reused', 'rate_limited'),
   [Req.WIZZ]: codes('ok', 'no_such_user', 'offline', 'rate_limited'),
   [Req.JOIN]: codes('ok', 'limit_reached', 'rate_limited'),
   [Req.LEAVE]: codes('ok', 'not_member'),
