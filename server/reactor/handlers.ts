@@ -119,9 +119,11 @@ export class Handlers {
     const to = v.userName(body, 'to');
     const text = v.text(body);
     const key = v.idempotencyKey(body);
-    const { msgId, ts } = await this.ctx.db.storeMessage(me, to, text, key);
-    this.ctx.router.deliver({ msgId, from: me, to, text, ts });
-    return { msgId, ts };
+    // What is delivered is what the store holds: on a retry with a key, the first send's message
+    // (a retry that differs from it was refused as key_reused and reaches nobody).
+    const { first: _first, ...stored } = await this.ctx.db.storeMessage(me, to, text, key);
+    this.ctx.router.deliver(stored);
+    return { msgId: stored.msgId, ts: stored.ts };
   }
 
   private async wizz(me: string, body: Body): Promise<Reply> {
