@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags } from '../server/util/cli.ts';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { REPORTS, ROOT } from './lib/paths.ts';
 import { detectBase, listPages, pageUrlPath, resolveFile, serve } from './lib/static-server.ts';
@@ -16,15 +16,22 @@ import { countMermaidFences } from './lib/markdown.ts';
 import { writeSummary } from './lib/summary.ts';
 import { c } from './lib/color.ts';
 
-const { values } = parseArgs({
-  options: {
+const USAGE = `usage: npm run docs:test [-- --build|--no-build] [--shots] [--page SUBSTR] [--summary FILE]
+  every built page of the docs in headless Chromium: errors, diagrams, links, search, widgets
+  --build / --no-build   always build the site first / never (default: build when a page is newer than the build)
+  --shots                screenshots of every page in reports/
+  --page SUBSTR          only the pages whose path contains SUBSTR
+  --summary FILE         write the counts for npm run check`;
+const values = parseFlags(
+  {
     build: { type: 'boolean' },
     'no-build': { type: 'boolean' },
     shots: { type: 'boolean' },
     page: { type: 'string' },
     summary: { type: 'string' },
   },
-});
+  USAGE,
+);
 
 const DOCS = path.join(ROOT, 'docs');
 const DIST = path.join(DOCS, '.vitepress', 'dist');

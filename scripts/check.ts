@@ -6,24 +6,28 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { integerFlag, parseFlags } from '../server/util/cli.ts';
 import { runIsolated } from './lib/run-isolated.ts';
 import { abortedRecords } from './lib/results.ts';
 import { readSummary } from './lib/summary.ts';
-import { nextStep, selectSteps, type Step } from './lib/steps.ts';
+import { STEPS, nextStep, selectSteps, type Step } from './lib/steps.ts';
 import { stageDirs } from './lib/stages.ts';
 import { LABS, ROOT, SOLUTIONS } from './lib/paths.ts';
 import { warmImportsCache } from '../labs/kit/imports.ts';
 import { c, pad } from './lib/color.ts';
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, jobs: { type: 'string' } } });
+const USAGE = `usage: npm run check [-- --only STEP,STEP] [--jobs N]
+  every step CI runs, two at a time; ends with one line "N passed, N failed" (exit 1 on a failure)
+  --only     steps: ${STEPS.map((s) => s.id).join(' ')}
+  --jobs N   steps at a time (default 2, or $WIZZ_CHECK_JOBS)`;
+const values = parseFlags({ only: { type: 'string' }, jobs: { type: 'string' } }, USAGE);
 const selection = selectSteps(values.only);
 if ('error' in selection) {
   console.error(selection.error);
   process.exit(2);
 }
 const steps: Step[] = selection;
-const JOBS = Math.max(1, Number(values.jobs ?? process.env.WIZZ_CHECK_JOBS) || 2);
+const JOBS = values.jobs !== undefined ? integerFlag('jobs', values.jobs, 1, 16) : Math.max(1, Number(process.env.WIZZ_CHECK_JOBS) || 2);
 
 const SOLUTIONS_RUN = path.join(os.tmpdir(), `wizz-solutions-run-${process.pid}.json`);
 process.on('exit', () => fs.rmSync(SOLUTIONS_RUN, { force: true }));

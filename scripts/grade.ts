@@ -1,22 +1,28 @@
-// `npm test [-- NN] [--target labs|solutions|DIR]`: grades the learner's stages in one vitest run
+// `npm test [-- NN] [--target labs|solutions|DIR] [--seed N]`: grades the learner's stages in one vitest run
 // and prints the current stage's failures, a summary of the others, and the scoreboard.
 // Exit code 1 while any stage fails.
-import { parseArgs } from 'node:util';
+import fs from 'node:fs';
+import { integerFlag, parseCommand } from '../server/util/cli.ts';
 import { loadManifest, resolveStage, stageDirs } from './lib/stages.ts';
 import { creditFor, gradeRun, targetDirOf } from './lib/grade-run.ts';
 import { renderReport, stageResults } from './lib/report.ts';
 import { loadProgress } from './lib/progress.ts';
 import { c } from './lib/color.ts';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { target: { type: 'string', default: process.env.WIZZ_TARGET ?? 'labs' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-});
+const USAGE = `usage: npm test [-- NN ...] [--target labs|solutions|/abs/overlay] [--seed N]
+  grades labs/ (or another target) and prints the current stage's failures, then the scoreboard
+  NN             one stage, e.g. 03 or 03-epoll (several may be given); none = every stage
+  --target T     what to grade: labs (default, or $WIZZ_TARGET), solutions, or an overlay directory
+  --seed N       replay the client stories of that seed (a failing scenario grader prints it)`;
+const { values, positionals } = parseCommand(
+  { target: { type: 'string', default: process.env.WIZZ_TARGET ?? 'labs' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  USAGE,
+);
 // Replays the client stories of a failing scenario grader (labs/kit/scenario): the graders read WIZZ_SEED.
-if (values.seed !== undefined) process.env.WIZZ_SEED = values.seed;
-if (values.help) {
-  console.log('usage: npm test [-- NN] [--target labs|solutions|/abs/overlay] [--seed N]\n  grades labs/ (or another target); NN = one stage, e.g. 03; --seed N replays the client stories of that seed');
-  process.exit(0);
+if (values.seed !== undefined) process.env.WIZZ_SEED = String(integerFlag('seed', values.seed, -(2 ** 31), 2 ** 31 - 1));
+if (!fs.existsSync(targetDirOf(values.target!))) {
+  console.error(`--target ${values.target}: no such directory (labs, solutions, or an overlay's path)\n\n${USAGE}`);
+  process.exit(2);
 }
 
 const stages = loadManifest();

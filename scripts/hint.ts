@@ -1,14 +1,17 @@
-// `npm run hint -- NN`: reveals the stage's hints one at a time (from labs/stages.json), remembering
+// `npm run hint -- NN`: reveals the stage's hints one at a time (from scripts/hints.json), remembering
 // how many were shown in .wizz/progress.json. `--reset` forgets them.
-import { parseArgs } from 'node:util';
+import { parseCommand } from '../server/util/cli.ts';
 import { loadManifest, resolveStage } from './lib/stages.ts';
 import { forget, loadProgress, revealNext, saveProgress } from './lib/progress.ts';
 import { c } from './lib/color.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { reset: { type: 'boolean' } } });
+const USAGE = `usage: npm run hint -- NN [--reset]    e.g. npm run hint -- 03
+  reveals stage NN's next hint (three in all) and repeats the ones already shown
+  --reset   hides the stage's hints again`;
+const { values, positionals } = parseCommand({ reset: { type: 'boolean' } }, USAGE);
 const stages = loadManifest();
 if (positionals.length !== 1) {
-  console.error(`usage: npm run hint -- NN [--reset]    e.g. npm run hint -- 03`);
+  console.error(`${positionals.length ? 'one stage at a time' : 'which stage?'}\n\n${USAGE}`);
   process.exit(2);
 }
 const r = resolveStage(positionals[0]!, stages.map((s) => s.id));

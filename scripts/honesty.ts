@@ -9,7 +9,7 @@
 // failure. Prints a table per part and ends with "honesty: N passed, N failed"; exit 1 on any failure.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommand } from '../server/util/cli.ts';
 import { loadManifest, resolveStage, stageDirs } from './lib/stages.ts';
 import { LABS, ROOT, SOLUTIONS } from './lib/paths.ts';
 import { groupByStage, type RunResult, type StageResult, type TestRecord, abortedRecords } from './lib/results.ts';
@@ -28,15 +28,21 @@ const RUN_LIMIT_MS = Number(process.env.WIZZ_RUN_TIMEOUT_MS) || 30 * 60_000;
 const STALL_MS = Number(process.env.WIZZ_STALL_TIMEOUT_MS) || 5 * 60_000;
 const IMPORT_PATTERN = /^(node:\*|\.\/\*|#[a-z0-9-]+\/(\*|[A-Za-z0-9_./-]+)|[a-z0-9@][a-z0-9@/._-]*)$/;
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
+const USAGE = `usage: npm run honesty [-- NN ...] [--keep] [--summary FILE] [--solutions-run FILE]
+  starters fail, solutions pass, every solutions/NN/wrong/*.patch applies, compiles and is caught
+  NN                    only these stages (default: all)
+  --keep                leave the graded overlays in .wizz/overlays/ to look at
+  --summary FILE        write the counts for npm run check
+  --solutions-run FILE  reuse check's graders run of solutions/ instead of grading them again`;
+const { values, positionals } = parseCommand(
+  {
     summary: { type: 'string' },
     // --solutions-run FILE: check already graded solutions/ (its graders step) and hands the result over.
     'solutions-run': { type: 'string' },
     keep: { type: 'boolean' }, // keep .wizz/overlays/honesty-*/ to look at
   },
-});
+  USAGE,
+);
 const reusedSolutions = values['solutions-run'] && fs.existsSync(values['solutions-run']) ? (JSON.parse(fs.readFileSync(values['solutions-run'], 'utf8')) as RunResult) : null;
 
 let passed = 0;
@@ -98,7 +104,7 @@ for (const id of selected) {
   assert(graders.includes(`labs/${id}/imports.test.ts`), `${id}: has the imports grader (imports.test.ts)`, 'copy one from another stage: it checks what the stage\'s files import');
   if (stage) {
     const empty = stage.hints.filter((h) => !h.trim()).length;
-    assert(stage.hints.length === 3 && empty === 0, `${id}: has three hints`, `${stage.hints.length} listed, ${empty} empty`);
+    assert(stage.hints.length === 3 && empty === 0, `${id}: has three hints (scripts/hints.json)`, `${stage.hints.length} listed, ${empty} empty`);
     assert(fs.existsSync(path.join(ROOT, stage.read)), `${id}: its docs page ${stage.read} exists`);
     const imports = (stage as { imports?: unknown }).imports;
     const bad = Array.isArray(imports) ? imports.filter((p) => typeof p !== 'string' || !IMPORT_PATTERN.test(p) || p.startsWith('#stage/')) : null;

@@ -5,23 +5,24 @@
 // live on a terminal, and once more when it stops.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommand } from '../server/util/cli.ts';
 import { pathToFileURL } from 'node:url';
 import { Kernel, bridge } from '#kernel/index.ts';
 import type { RunServer } from '#kit/server-options.ts';
 import { ChatRoom, MessageType } from '#kit/chat.ts';
-import { formatMeter } from './lib/lab-meter.ts';
+import { formatMeter, tapIdleWaits } from './lib/lab-meter.ts';
 import { c } from './lib/color.ts';
 import { LABS, ROOT, SOLUTIONS } from './lib/paths.ts';
 import { loadManifest, resolveStage } from './lib/stages.ts';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { port: { type: 'string' }, solution: { type: 'boolean' } },
-});
+const USAGE = `usage: npm run lab -- NN [--port P] [--solution]    e.g. npm run lab -- 01
+  runs stage NN's server (labs/NN-name/server.ts) on 127.0.0.1:(7100 + NN) with the kernel's meter live
+  --port P     another port
+  --solution   run the reference solution (solutions/) instead of yours`;
+const { values, positionals } = parseCommand({ port: { type: 'string' }, solution: { type: 'boolean' } }, USAGE);
 const stages = loadManifest();
 if (positionals.length !== 1) {
-  console.error('usage: npm run lab -- NN [--port P] [--solution]    e.g. npm run lab -- 01');
+  console.error(`${positionals.length ? 'one stage at a time' : 'which stage?'}\n\n${USAGE}`);
   process.exit(2);
 }
 const found = resolveStage(positionals[0]!, stages.map((s) => s.id));
@@ -68,6 +69,9 @@ ChatRoom.prototype.leave = function (this: ChatRoom, conn) {
 const { runServer } = (await import(pathToFileURL(entry).href)) as { runServer: RunServer };
 const kernel = new Kernel({ clock: 'real' });
 const proc = kernel.spawn();
+// The loop's idle timer ticks are counted apart, so "per message" is the messages' own cost.
+const idle = { calls: 0, fdsInspected: 0, bytesCopied: 0 };
+tapIdleWaits(proc, idle);
 const controller = new AbortController();
 // The emulated server listens on the same port number inside the emulator as the bridge outside.
 const serving = runServer(proc, { port, signal: controller.signal });
@@ -90,7 +94,7 @@ console.log(c.dim('Open a second client to see messages go round. Ctrl-C stops t
 
 // The meter: on a terminal, one line rewritten twice a second; otherwise a line whenever the
 // number of messages or connections changes (idle ticks would print forever).
-const reading = () => formatMeter({ calls: proc.meter.snapshot(), messages, connections: connected });
+const reading = () => formatMeter({ calls: proc.meter.snapshot(), messages, connections: connected, idle });
 const live = process.stdout.isTTY;
 let printed = '';
 const meterTimer = setInterval(() => {

@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './lib/paths.ts';
+import { integerFlag, parseCommand } from '../server/util/cli.ts';
 import { loadManifest, resolveStage } from './lib/stages.ts';
 import { stageReportDir, startsWorkers, writeStageConfigs, type MutationOptions } from './lib/mutation-config.ts';
 import { gradeMutantByHand, needsSecondOpinion } from './lib/mutation-verify.ts';
@@ -47,36 +48,37 @@ interface Args {
   opts: MutationOptions;
 }
 
-function usage(msg?: string): never {
-  if (msg) console.error(msg);
-  console.error('usage: npm run mutation -- <NN|all> [NN ...] [--write] [--concurrency N] [--incremental] [--reuse]');
+const USAGE = `usage: npm run mutation -- <NN|all> [NN ...] [--write] [--concurrency N] [--incremental] [--reuse]
+  the mutation score of a stage's graders (Stryker; minutes per stage)
+  --write          record the scores in docs/data/mutation.json
+  --concurrency N  Stryker workers (default 2)
+  --incremental    reuse Stryker's results for unchanged code
+  --reuse          report the last run's results without running Stryker`;
+
+function usage(msg: string): never {
+  console.error(`${msg}\n\n${USAGE}`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[], ids: string[]): Args {
+  const { values, positionals } = parseCommand(
+    { write: { type: 'boolean' }, incremental: { type: 'boolean' }, reuse: { type: 'boolean' }, concurrency: { type: 'string' } },
+    USAGE,
+    argv,
+  );
+  // The machines this runs on have 2 cores; more workers only queue.
+  const concurrency = values.concurrency === undefined ? 2 : integerFlag('concurrency', values.concurrency, 1, 64);
   const stages: string[] = [];
-  let write = false;
-  let incremental = false;
-  let reuse = false;
-  let concurrency = 2; // the machines this runs on have 2 cores; more only queues
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--write') write = true;
-    else if (a === '--incremental') incremental = true;
-    else if (a === '--reuse') reuse = true;
-    else if (a === '--concurrency') {
-      concurrency = Number(argv[++i]);
-      if (!Number.isInteger(concurrency) || concurrency < 1) usage('--concurrency wants a positive integer');
-    } else if (a === 'all') stages.push(...ids);
-    else if (a.startsWith('-')) usage(`unknown option ${a}`);
+  for (const a of positionals) {
+    if (a === 'all') stages.push(...ids);
     else {
       const r = resolveStage(a, ids);
       if ('error' in r) usage(r.error);
       stages.push(r.id);
     }
   }
-  if (stages.length === 0) usage();
-  return { stages: [...new Set(stages)], write, reuse, opts: { concurrency, incremental } };
+  if (stages.length === 0) usage('which stage? (NN or all)');
+  return { stages: [...new Set(stages)], write: !!values.write, reuse: !!values.reuse, opts: { concurrency, incremental: !!values.incremental } };
 }
 
 /** Runs Stryker, echoing its output (and keeping it in `output`, to say why a run failed). */

@@ -10,15 +10,21 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { integerFlag, parseFlags } from '../server/util/cli.ts';
 import { ranCodeFrom, summarize, type CpuProfile, type ProfileSummary } from './bench/server/cpuprofile.ts';
 import { loadAverage } from './bench/server/proc.ts';
 import { fanoutTasks, measure } from './bench/server/shapes.ts';
 import { killAll, root, startSystem, tempDir } from './bench/server/systems.ts';
 import { machine, writeJson } from './bench/server/report.ts';
 
-const { values } = parseArgs({
-  options: {
+const USAGE = `usage: npm run profile [-- --reactors N --duration S --rooms N --members N --publishers N --window N --size B --top N] [--write]
+  the reference server under load with --cpu-prof: top functions by self time and the GC share
+  --reactors N    reactor processes (default: one per core)     --duration S   seconds of load (8)
+  --rooms N, --members N, --publishers N, --window N, --size B  the room fan-out (4, 50, 2, 16, 64)
+  --top N         functions listed (15)
+  --write         record the summary in docs/data/server-profile.json`;
+const values = parseFlags(
+  {
     reactors: { type: 'string', default: String(os.availableParallelism()) },
     duration: { type: 'string', default: '8' },
     rooms: { type: 'string', default: '4' },
@@ -29,15 +35,10 @@ const { values } = parseArgs({
     top: { type: 'string', default: '15' },
     write: { type: 'boolean', default: false },
   },
-});
-const int = (name: keyof typeof values, min: number, max: number) => {
-  const n = Number(values[name]);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`--${name} must be an integer from ${min} to ${max}`);
-    process.exit(2);
-  }
-  return n;
-};
+  USAGE,
+);
+type IntFlag = 'reactors' | 'duration' | 'rooms' | 'members' | 'publishers' | 'window' | 'size' | 'top';
+const int = (name: IntFlag, min: number, max: number) => integerFlag(name, values[name], min, max);
 const reactors = int('reactors', 1, 256);
 const fan = {
   rooms: int('rooms', 1, 1_000),

@@ -5,17 +5,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline/promises';
-import { parseArgs } from 'node:util';
+import { parseCommand } from '../server/util/cli.ts';
 import { loadManifest, resolveStage, stageDirs } from './lib/stages.ts';
 import { gitOk } from './lib/git.ts';
 import { ROOT, STATE_DIR, rel } from './lib/paths.ts';
 import { shippedStarter, starterSource } from './lib/starter.ts';
 import { c } from './lib/color.ts';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { yes: { type: 'boolean', short: 'y' }, all: { type: 'boolean' }, ref: { type: 'string' } },
-});
+const USAGE = `usage: npm run reset -- NN [NN ...] [--yes] [--ref REF]   |   npm run reset -- --all [--yes]
+  puts a stage's starter files back (not its graders or README), after asking; your version is
+  copied to .wizz/backups/ first
+  --yes, -y   do not ask (needed when not on a terminal)
+  --all       every stage
+  --ref REF   restore the starter as of this git ref (default: origin's, else HEAD's history)`;
+const { values, positionals } = parseCommand({ yes: { type: 'boolean', short: 'y' }, all: { type: 'boolean' }, ref: { type: 'string' } }, USAGE);
 
 function fail(msg: string): never {
   console.error(c.red(msg));
@@ -32,7 +35,7 @@ else if (positionals.length) {
     if ('error' in r) fail(r.error);
     return r.id;
   });
-} else fail('usage: npm run reset -- NN [--yes]   |   npm run reset -- --all [--yes]   (option: --ref <git ref>)');
+} else fail(`which stage?\n\n${USAGE}`);
 
 const up = starterSource(values.ref);
 if (!up) fail('no git commit to restore from (is this a fresh repository with no commits?).');

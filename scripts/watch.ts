@@ -7,11 +7,24 @@ import { creditFor, gradeRun, targetDirOf } from './lib/grade-run.ts';
 import { renderReport, stageResults } from './lib/report.ts';
 import { loadProgress } from './lib/progress.ts';
 import type { RunResult, StageResult } from './lib/results.ts';
-import { LABS } from './lib/paths.ts';
 import { c } from './lib/color.ts';
+import { parseCommand } from '../server/util/cli.ts';
+
+const USAGE = `usage: npm run watch [-- --target labs|solutions|/abs/overlay]
+  grades every stage once, then re-grades the stage whose folder changed on every save (Ctrl-C to stop)
+  --target T   what to watch and grade: labs (default, or $WIZZ_TARGET)`;
+const { values: flags, positionals } = parseCommand({ target: { type: 'string', default: process.env.WIZZ_TARGET ?? 'labs' } }, USAGE);
+if (positionals.length) {
+  console.error(`watch takes no stage (it re-grades the one you save): ${positionals.join(' ')}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (!fs.existsSync(targetDirOf(flags.target!))) {
+  console.error(`--target ${flags.target}: no such directory (labs, solutions, or an overlay's path)\n\n${USAGE}`);
+  process.exit(2);
+}
 
 const DEBOUNCE_MS = 250;
-const target = process.env.WIZZ_TARGET ?? 'labs';
+const target = flags.target!;
 const cache = new Map<string, StageResult>();
 let running = false;
 let queued: Set<string> | null = null; // stages changed while a run was in progress; empty = all
@@ -47,7 +60,7 @@ async function grade(stages: Set<string>): Promise<void> {
     return;
   }
   running = true;
-  const ids = stages.size ? [...stages].filter((id) => fs.existsSync(path.join(LABS, id))) : null;
+  const ids = stages.size ? [...stages].filter((id) => fs.existsSync(path.join(targetDirOf(target), id))) : null;
   try {
     await show(await gradeRun(target, ids && ids.length ? ids : null), ids && ids.length ? ids : null);
   } finally {
@@ -74,5 +87,5 @@ function onChange(file: string | null): void {
   }, DEBOUNCE_MS);
 }
 
-fs.watch(LABS, { recursive: true }, (_event, file) => onChange(file ? file.toString() : null));
+fs.watch(targetDirOf(target), { recursive: true }, (_event, file) => onChange(file ? file.toString() : null));
 await grade(new Set());

@@ -1,10 +1,18 @@
-// `npm run bench:kernel`: one wake-up of a server loop with N registered connections of which 10
-// are active, for select, poll, epoll and kqueue on the emulated kernel. Prints the counted work per
-// wake-up (fds inspected, bytes copied — from the kernel's cost meter) and the wall time, and writes
-// docs/data/kernel-wakeups.json for the docs' charts. The counts are exact and repeatable; the
+// `npm run bench:kernel [-- --write]`: one wake-up of a server loop with N registered connections of
+// which 10 are active, for select, poll, epoll and kqueue on the emulated kernel. Prints the counted
+// work per wake-up (fds inspected, bytes copied — from the kernel's cost meter) and the wall time;
+// with --write it records docs/data/kernel-wakeups.json for the docs' charts. The counts are exact and repeatable; the
 // microseconds are this machine's, measured on the emulator (not on a real kernel).
 import * as K from '../../labs/kernel/index.ts';
 import { printTable, writeChartData, type Series } from './chart-data.ts';
+import { parseFlags } from '../../server/util/cli.ts';
+
+const { write } = parseFlags(
+  { write: { type: 'boolean', default: false } },
+  `usage: npm run bench:kernel [-- --write]
+  one wake-up of a loop on the emulated kernel (select, poll, epoll, kqueue) with 10 to 100,000 registered fds
+  --write   record docs/data/kernel-wakeups.json for the docs' charts (without it the numbers are only printed)`,
+);
 
 const SIZES = [10, 100, 1_000, 10_000, 100_000];
 const ACTIVE = 10;
@@ -131,28 +139,30 @@ console.log(
   `\nselect stops below 1,024: its fd_set has FD_SETSIZE = 1024 bits, and fds 0–2 plus the listening, epoll and kqueue fds come first.` +
     `\n${ACTIVE} active connections per wake-up; ${((performance.now() - started) / 1000).toFixed(1)} s total.`,
 );
-const file = writeChartData('kernel-wakeups', {
-  command: 'npm run bench:kernel',
-  notes:
-    `One wake-up of a server loop with N registered connections, ${ACTIVE} of them readable, on the emulated kernel. ` +
-    'fds inspected and bytes copied are counted by the kernel cost meter (exact, repeatable); µs are the median wall time of the ' +
-    'emulator on this machine (select includes rebuilding its fd_set). The epoll and kqueue fds sit below the client fds, so select scans 2 more bits than the cost model\'s plain loop. select is n/a at 10,000 registered fds and beyond: an fd_set holds fds 0–1023 only.',
-  charts: [
-    {
-      id: 'fds-inspected',
-      title: `fds inspected per wake-up (${ACTIVE} active)`,
-      x: { label: 'registered fds', scale: 'log' },
-      y: { label: 'fds inspected per wake-up', scale: 'log' },
-      series: MECHS.map((m) => fdsSeries[m]),
-    },
-    {
-      id: 'micros',
-      title: `µs per wake-up on the emulator (${ACTIVE} active)`,
-      x: { label: 'registered fds', scale: 'log' },
-      y: { label: 'µs per wake-up', scale: 'log' },
-      series: MECHS.map((m) => usSeries[m]),
-    },
-  ],
-  table: { columns, rows },
-});
-console.log(`wrote ${file}`);
+if (write) {
+  const file = writeChartData('kernel-wakeups', {
+    command: 'npm run bench:kernel -- --write',
+    notes:
+      `One wake-up of a server loop with N registered connections, ${ACTIVE} of them readable, on the emulated kernel. ` +
+      'fds inspected and bytes copied are counted by the kernel cost meter (exact, repeatable); µs are the median wall time of the ' +
+      'emulator on this machine (select includes rebuilding its fd_set). The epoll and kqueue fds sit below the client fds, so select scans 2 more bits than the cost model\'s plain loop. select is n/a at 10,000 registered fds and beyond: an fd_set holds fds 0–1023 only.',
+    charts: [
+      {
+        id: 'fds-inspected',
+        title: `fds inspected per wake-up (${ACTIVE} active)`,
+        x: { label: 'registered fds', scale: 'log' },
+        y: { label: 'fds inspected per wake-up', scale: 'log' },
+        series: MECHS.map((m) => fdsSeries[m]),
+      },
+      {
+        id: 'micros',
+        title: `µs per wake-up on the emulator (${ACTIVE} active)`,
+        x: { label: 'registered fds', scale: 'log' },
+        y: { label: 'µs per wake-up', scale: 'log' },
+        series: MECHS.map((m) => usSeries[m]),
+      },
+    ],
+    table: { columns, rows },
+  });
+  console.log(`wrote ${file}`);
+} else console.log('\n(docs/data not touched: `npm run bench:kernel -- --write` updates the docs\' chart)');

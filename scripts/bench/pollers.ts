@@ -1,8 +1,9 @@
-// `npm run bench:pollers`: the stage-04 server (solutions/04-kqueue) on each Poller backend with
-// 10 … 100,000 idle clients and 10 active ones. The active clients ping; the idle ones never send.
-// For every wake-up of the server's loop it reports the work the kernel's meter counted (fds
-// inspected, bytes copied between user and kernel memory) and the wall time, and writes
-// docs/data/pollers.json for the docs' charts. select stops below its 1,024-fd wall.
+// `npm run bench:pollers [-- --target labs|solutions] [--write]`: the stage-04 server (your
+// labs/04-kqueue by default; the docs' chart is the reference, `--target solutions --write`) on each
+// Poller backend with 10 … 100,000 idle clients and 10 active ones. The active clients ping; the
+// idle ones never send. For every wake-up of the server's loop it reports the work the kernel's
+// meter counted (fds inspected, bytes copied between user and kernel memory) and the wall time;
+// --write records docs/data/pollers.json for the docs' charts. select stops below its 1,024-fd wall.
 //
 // PING is answered to the sender only, so the work a wake-up *needs* does not depend on how many
 // clients are connected: whatever grows with the idle count is the mechanism's own overhead.
@@ -13,14 +14,18 @@
 import { performance } from 'node:perf_hooks';
 import { FD_SETSIZE } from '#kernel/index.ts';
 import { StageRun, type Client } from '#kit/grading.ts';
-import type { BackendName } from '../../solutions/04-kqueue/poller.ts';
-import { BACKENDS, type Poller, type Ready } from '../../solutions/04-kqueue/poller.ts';
-import { EpollPoller } from '../../solutions/04-kqueue/poller-epoll.ts';
-import { KqueuePoller } from '../../solutions/04-kqueue/poller-kqueue.ts';
-import { PollPoller } from '../../solutions/04-kqueue/poller-poll.ts';
-import { SelectPoller } from '../../solutions/04-kqueue/poller-select.ts';
-import { createServer } from '../../solutions/04-kqueue/server.ts';
+import type { BackendName, Poller, Ready } from '../../solutions/04-kqueue/poller.ts';
 import { printTable, writeChartData, type Series } from './chart-data.ts';
+import { announce, benchArgs, closing, requireFinished } from './target.ts';
+
+const args = benchArgs('bench:pollers', 'the stage-04 server on each Poller backend beside 10 to 100,000 idle clients: fds inspected and CPU per wake-up');
+// The stage's modules from the target (type-only imports above are erased at run time).
+const { BACKENDS } = (await import(args.stageFile('04-kqueue/poller.ts'))) as typeof import('../../solutions/04-kqueue/poller.ts');
+const { EpollPoller } = (await import(args.stageFile('04-kqueue/poller-epoll.ts'))) as typeof import('../../solutions/04-kqueue/poller-epoll.ts');
+const { KqueuePoller } = (await import(args.stageFile('04-kqueue/poller-kqueue.ts'))) as typeof import('../../solutions/04-kqueue/poller-kqueue.ts');
+const { PollPoller } = (await import(args.stageFile('04-kqueue/poller-poll.ts'))) as typeof import('../../solutions/04-kqueue/poller-poll.ts');
+const { SelectPoller } = (await import(args.stageFile('04-kqueue/poller-select.ts'))) as typeof import('../../solutions/04-kqueue/poller-select.ts');
+const { createServer } = (await import(args.stageFile('04-kqueue/server.ts'))) as typeof import('../../solutions/04-kqueue/server.ts');
 
 const IDLE_COUNTS = process.env.IDLE ? process.env.IDLE.split(",").map(Number) : [10, 100, 1_000, 10_000, 100_000];
 const ACTIVE = 10;
@@ -144,9 +149,13 @@ async function pingRound(run: StageRun, active: Client[]): Promise<void> {
   await run.waitFor(() => active.every((c, i) => run.hasReply(c, ids[i]!)), 'every active client to get its PING answered');
 }
 
+announce(args, 'the stage-04 server on each Poller backend');
 const benchStart = performance.now();
-// Warm-up: let the JIT compile every backend's path before anything is recorded.
-for (const backend of BACKENDS) await measure(backend, 100);
+// Warm-up: let the JIT compile every backend's path before anything is recorded; an unfinished
+// stage fails here, and is told so plainly.
+await requireFinished(args, '04-kqueue', async () => {
+  for (const backend of BACKENDS) await measure(backend, 100);
+});
 const results: Measurement[] = [];
 for (const idle of IDLE_COUNTS) {
   for (const backend of BACKENDS) {
@@ -179,46 +188,48 @@ const series = (pick: (m: Measurement) => number): Series[] =>
   BACKENDS.map((b) => ({ name: b, points: results.filter((r) => r.backend === b).map((r): [number, number] => [r.idle, round1(pick(r))]) }));
 
 const seconds = Math.round((performance.now() - benchStart) / 1000);
-const file = writeChartData('pollers', {
-  command: 'npm run bench:pollers',
-  notes:
-    `The stage-04 solution server on each Poller backend in the emulated kernel, ${ACTIVE} active clients pinging ` +
-    `(${ROUNDS} rounds; ${ROUNDS_AT_100K} at 100,000) beside 10 to 100,000 idle ones. fds inspected and bytes copied ` +
-    `are the kernel meter's counts for the wait syscall (select, poll, epoll_wait, kevent), a sleeping call's ` +
-    `rescan when woken included. µs are medians of the server's own time per wake-up: its wait() call's synchronous ` +
-    `part (sets or arrays built, the kernel's first pass) plus the dispatch that follows — CPU time, and wall time ` +
-    `in the table, which on a busy machine also counts waiting for a core. select cannot watch fd ${FD_SETSIZE} or ` +
-    `above. The run took ${seconds} s.`,
-  charts: [
-    {
-      id: 'fds-per-wakeup',
-      title: 'fds inspected per wake-up',
-      x: { label: 'idle clients', scale: 'log' },
-      y: { label: 'fds inspected per wake-up', scale: 'log' },
-      series: series((m) => m.fdsPerWakeup),
-    },
-    {
-      id: 'us-per-wakeup',
-      title: 'CPU time per wake-up (µs, emulated kernel)',
-      x: { label: 'idle clients', scale: 'log' },
-      y: { label: 'µs per wake-up', scale: 'log' },
-      series: series((m) => m.cpuUsPerWakeup),
-    },
-  ],
-  table: {
-    columns: ['backend', 'idle clients', 'wake-ups', 'fds inspected / wake-up', 'bytes copied / wake-up', 'CPU µs / wake-up', 'wall µs / wake-up'],
-    rows: results.map((m) => [
-      m.backend,
-      m.idle,
-      m.wakeups,
-      round1(m.fdsPerWakeup),
-      round1(m.bytesPerWakeup),
-      round1(m.cpuUsPerWakeup),
-      round1(m.wallUsPerWakeup),
-    ]),
-  },
-});
-console.log(`\nwrote ${file} in ${seconds} s`);
+const written = !args.write
+  ? null
+  : writeChartData('pollers', {
+      command: 'npm run bench:pollers -- --target solutions --write',
+      notes:
+        `The stage-04 solution server on each Poller backend in the emulated kernel, ${ACTIVE} active clients pinging ` +
+        `(${ROUNDS} rounds; ${ROUNDS_AT_100K} at 100,000) beside 10 to 100,000 idle ones. fds inspected and bytes copied ` +
+        `are the kernel meter's counts for the wait syscall (select, poll, epoll_wait, kevent), a sleeping call's ` +
+        `rescan when woken included. µs are medians of the server's own time per wake-up: its wait() call's synchronous ` +
+        `part (sets or arrays built, the kernel's first pass) plus the dispatch that follows — CPU time, and wall time ` +
+        `in the table, which on a busy machine also counts waiting for a core. select cannot watch fd ${FD_SETSIZE} or ` +
+        `above. The run took ${seconds} s.`,
+      charts: [
+        {
+          id: 'fds-per-wakeup',
+          title: 'fds inspected per wake-up',
+          x: { label: 'idle clients', scale: 'log' },
+          y: { label: 'fds inspected per wake-up', scale: 'log' },
+          series: series((m) => m.fdsPerWakeup),
+        },
+        {
+          id: 'us-per-wakeup',
+          title: 'CPU time per wake-up (µs, emulated kernel)',
+          x: { label: 'idle clients', scale: 'log' },
+          y: { label: 'µs per wake-up', scale: 'log' },
+          series: series((m) => m.cpuUsPerWakeup),
+        },
+      ],
+      table: {
+        columns: ['backend', 'idle clients', 'wake-ups', 'fds inspected / wake-up', 'bytes copied / wake-up', 'CPU µs / wake-up', 'wall µs / wake-up'],
+        rows: results.map((m) => [
+          m.backend,
+          m.idle,
+          m.wakeups,
+          round1(m.fdsPerWakeup),
+          round1(m.bytesPerWakeup),
+          round1(m.cpuUsPerWakeup),
+          round1(m.wallUsPerWakeup),
+        ]),
+      },
+    });
+closing(args, written);
 
 function median(xs: number[]): number {
   if (xs.length === 0) return 0;

@@ -21,7 +21,7 @@ interface Run {
   messagesPerSecond: number;
 }
 
-const args = benchArgs('bench:pool');
+const args = benchArgs('bench:pool', 'the read path of a chat storm with and without the stage-05 buffer pool: collections, GC time, heap, throughput');
 announce(args, "stage 05's BufferPool (05-pool/pool.ts)");
 type PoolClass = new (options: { chunkSize: number; chunksPerSlab: number; onExhausted: 'null' }) => ChunkPool;
 const { BufferPool } = (await import(args.stageFile('05-pool/pool.ts'))) as { BufferPool: PoolClass };

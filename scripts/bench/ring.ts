@@ -11,7 +11,7 @@ import { announce, benchArgs, closing, requireFinished } from './target.ts';
 const PER_PRODUCER = Number(process.env.RING_BENCH_MESSAGES ?? 250_000);
 const PRODUCER_COUNTS = (process.env.RING_BENCH_PRODUCERS ?? '1,2,4').split(',').map(Number);
 
-const args = benchArgs('bench:ring');
+const args = benchArgs('bench:ring', 'messages per second through the stage-06 ring between threads, against postMessage');
 announce(args, 'the SPSC ring and FanIn (06-ring/ring.ts, fan-in.ts)');
 const { startProducers } = (await import(args.stageFile('06-ring/producers.ts'))) as { startProducers: typeof StartProducers };
 const { SpscRing, Doorbell } = (await import(args.stageFile('06-ring/ring.ts'))) as typeof import('../../solutions/06-ring/ring.ts');

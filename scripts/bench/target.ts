@@ -1,9 +1,9 @@
 // The `--target labs|solutions` and `--write` options shared by the benches that measure stage code
-// (bench:pool, bench:ring): learners measure their own labs/ by default; the docs' charts are the
+// (bench:pollers, bench:pool, bench:ring): learners measure their own labs/ by default; the docs' charts are the
 // reference solutions, and docs/data is rewritten only when asked (`--write`), so a learner's bench
 // run leaves `git status` clean.
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags } from '../../server/util/cli.ts';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export type Target = 'labs' | 'solutions';
@@ -19,10 +19,13 @@ export interface BenchArgs {
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export function benchArgs(script: string): BenchArgs {
-  const { values } = parseArgs({
-    options: { target: { type: 'string', default: 'labs' }, write: { type: 'boolean', default: false } },
-  });
+/** `what`: one line saying what the bench measures, for --help. */
+export function benchArgs(script: string, what: string): BenchArgs {
+  const usage = `usage: npm run ${script} [-- --target labs|solutions] [--write]
+  ${what}
+  --target T   labs (default: your code) or solutions (the reference the docs chart)
+  --write      record the docs' chart in docs/data (only with --target solutions)`;
+  const values = parseFlags({ target: { type: 'string', default: 'labs' }, write: { type: 'boolean', default: false } }, usage);
   const target = values.target as string;
   if (target !== 'labs' && target !== 'solutions') {
     console.error(`npm run ${script} -- --target labs|solutions [--write]   (got --target ${target})`);

@@ -7,6 +7,8 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const LABS = path.join(ROOT, 'labs');
 export const SOLUTIONS = path.join(ROOT, 'solutions');
 export const MANIFEST = path.join(LABS, 'stages.json');
+/** The stages' hints: outside labs/, in no file the READMEs send learners to (`npm run hint` reads it). */
+export const HINTS = path.join(ROOT, 'scripts', 'hints.json');
 export const STATE_DIR = path.join(ROOT, '.wizz');
 export const REPORTS = path.join(ROOT, 'reports');
 

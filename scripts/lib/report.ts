@@ -51,12 +51,17 @@ export function renderReport(inp: ReportInput): { lines: string[]; failing: bool
   const lines: string[] = [];
   const maxFull = inp.maxFull ?? 10;
 
-  const focusRow = rows.find((r) => r.id === inp.focus && isFailing(r.status));
-  const detail = focusRow ?? cur;
+  const focused = rows.find((r) => r.id === inp.focus);
+  // watch, after a save that made the stage pass: the pass is the news, not the next stage's
+  // placeholder failures (those stay one line below until the learner starts on it).
+  const justPassed = focused?.status === 'done' ? focused : undefined;
+  if (justPassed) lines.push('', c.green(c.bold(`✓ Stage ${justPassed.id} — ${justPassed.title}: passes, all ${justPassed.total} checks.`)), '');
+  const detail = justPassed ? undefined : focused && isFailing(focused.status) ? focused : cur;
   if (detail) {
     const cur = detail;
     const res = inp.results.get(cur.id)!;
-    lines.push('', c.bold(`Stage ${cur.id} — ${cur.title}: ${res.failed} of ${res.passed + res.failed} checks failing`), '');
+    // The same count as the scoreboard's row (checks that pass as shipped are not counted there).
+    lines.push('', c.bold(`Stage ${cur.id} — ${cur.title}: ${cur.total - cur.passed} of ${cur.total} checks failing`), '');
     let prevKey = '';
     for (const t of orderFailures(res.failures).slice(0, maxFull)) {
       // The same error at the same line (typically the starter's TODO) is told once, then listed.
@@ -70,7 +75,7 @@ export function renderReport(inp: ReportInput): { lines: string[]; failing: bool
   }
   const others = rows.filter((r) => isFailing(r.status) && r.id !== detail?.id);
   if (others.length) {
-    lines.push(c.bold('Other unfinished stages (a summary):'));
+    lines.push(c.bold(justPassed ? 'Unfinished stages (a summary):' : 'Other unfinished stages (a summary):'));
     for (const r of others) {
       const first = orderFailures(inp.results.get(r.id)!.failures)[0];
       lines.push(`  ${c.red('✗')} [${r.id}] ${r.total - r.passed} failing${first ? c.dim(` — first: ${first.name}`) : ''}`);

@@ -1,7 +1,7 @@
 // The stage manifest (labs/stages.json) and the mapping between paths, arguments and stages.
 import fs from 'node:fs';
 import path from 'node:path';
-import { LABS, MANIFEST } from './paths.ts';
+import { HINTS, LABS, MANIFEST } from './paths.ts';
 
 export interface Stage {
   id: string; // "03-epoll"
@@ -9,15 +9,30 @@ export interface Stage {
   read: string; // the file with the stage's text (its README), relative to the project root
   /** What the stage's own files may import (labs/kit/imports.ts): "#kit/*", "node:*", "./*", a module. */
   imports: string[];
+  /** From scripts/hints.json, not the manifest: reading labs/stages.json must not reveal them. */
   hints: string[];
 }
 
 export const STAGE_DIR_RE = /^\d\d-[a-z0-9-]+$/;
 
-export function loadManifest(file = MANIFEST): Stage[] {
-  const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as { stages?: Stage[] };
+export function loadManifest(file = MANIFEST, hintsFile = HINTS): Stage[] {
+  const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as { stages?: Array<Omit<Stage, 'hints'>> };
   if (!Array.isArray(raw.stages)) throw new Error(`${file}: expected { "stages": [...] }`);
-  return raw.stages;
+  const hints = loadHints(hintsFile);
+  return raw.stages.map((s) => ({ ...s, hints: hints[s.id] ?? [] }));
+}
+
+/** Stage id → its hints, in the order `npm run hint` reveals them; {} when the file is absent. */
+export function loadHints(file = HINTS): Record<string, string[]> {
+  if (!fs.existsSync(file)) return {};
+  const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const out: Record<string, string[]> = {};
+  for (const [id, list] of Object.entries(raw)) {
+    if (id.startsWith('$')) continue; // "$comment"
+    if (!Array.isArray(list) || !list.every((h) => typeof h === 'string')) throw new Error(`${file}: "${id}" must be a list of hint texts`);
+    out[id] = list;
+  }
+  return out;
 }
 
 /** Stage folders present under a directory (labs/ or solutions/), sorted. */

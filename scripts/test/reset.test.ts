@@ -19,8 +19,10 @@ it('restores the shipped starter over committed work and backs the work up', () 
   const up = path.join(tmp, 'up');
   fs.mkdirSync(path.join(up, 'labs/00-x'), { recursive: true });
   fs.cpSync(path.join(root, 'scripts'), path.join(up, 'scripts'), { recursive: true });
+  fs.mkdirSync(path.join(up, 'server/util'), { recursive: true });
+  fs.copyFileSync(path.join(root, 'server/util/cli.ts'), path.join(up, 'server/util/cli.ts')); // the CLIs' flag parsing
   fs.copyFileSync(path.join(root, 'package.json'), path.join(up, 'package.json'));
-  fs.writeFileSync(path.join(up, 'labs/stages.json'), JSON.stringify({ stages: [{ id: '00-x', title: 'x', read: 'docs/x.md', imports: [], hints: [] }] }));
+  fs.writeFileSync(path.join(up, 'labs/stages.json'), JSON.stringify({ stages: [{ id: '00-x', title: 'x', read: 'docs/x.md', imports: [] }] }));
   fs.writeFileSync(path.join(up, 'labs/00-x/a.ts'), '// TODO: write me\n');
   fs.writeFileSync(path.join(up, 'labs/00-x/a.test.ts'), '// grader\n');
   git(up, 'init', '-q');

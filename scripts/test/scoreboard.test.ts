@@ -144,4 +144,22 @@ describe('renderReport', () => {
     expect(at('broadcasts SAY')).toBeLessThan(at('a reset peer'));
     expect(at('a reset peer')).toBeLessThan(at('one wake-up per message'));
   });
+  it('"N of M checks failing" counts what the scoreboard counts: a check that passes as shipped is in neither', () => {
+    // 19 checks: 14 pass (1 of them passes on the untouched starter, so it is not earned), 5 fail.
+    const r = res('00-packets', 14, 5);
+    const credit = new Map([['00-packets', { edited: true, starterPasses: new Set([r.passing[0]!]) }]]);
+    const text = renderReport({ stages, present: new Set(['00-packets']), results: new Map([['00-packets', r]]), unhandled: [], targetDir: '/x', hintsShown: {}, credit }).lines.join('\n');
+    expect(text).toContain('5 of 18 checks failing');
+    expect(text).toMatch(/00-packets .* 13\/18 /);
+  });
+  it('watch, after a save that makes the stage pass: the pass first, the next stage as one line', () => {
+    const results = new Map([
+      ['00-packets', res('00-packets', 4, 0)],
+      ['01-select', res('01-select', 0, 12)],
+    ]);
+    const text = renderReport({ stages, present: new Set(['00-packets', '01-select']), results, unhandled: [], targetDir: '/x', hintsShown: {}, focus: '00-packets' }).lines.join('\n');
+    expect(text.trimStart()).toMatch(/^✓ Stage 00-packets — Packets: passes, all 4 checks\./);
+    expect(text).toContain('✗ [01-select] 12 failing');
+    expect(text, "the next stage's placeholder failures are not listed in full").not.toContain('[01-select] check 0');
+  });
 });
