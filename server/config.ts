@@ -77,7 +77,7 @@ export const SETTINGS: Setting[] = [
   int('scryptLogN', 'scrypt-log-n', 'WIZZ_SCRYPT_LOG_N', DEFAULT_SCRYPT.logN, 10, 20, 'log2 of scrypt N for new password hashes (OWASP: 17)'),
   int('dbQueue', 'db-queue', 'WIZZ_DB_QUEUE', 100_000, 100, 10_000_000, 'database requests waiting at most (unavailable beyond)'),
   // Many hosts as one (docs/server/cluster.md): without these two, nothing changes.
-  { key: 'redis', flag: 'redis', env: 'WIZZ_REDIS_URL', kind: 'string', fallback: () => '', help: 'redis://HOST:PORT routes between hosts (default: one host)', pattern: { re: /^rediss?:\/\/\S+$/, expected: 'a redis:// URL' } },
+  { key: 'redis', flag: 'redis', env: 'WIZZ_REDIS_URL', kind: 'string', fallback: () => '', help: 'redis://HOST:PORT, or redis+sentinel://HOST:PORT,…/NAME for Sentinel failover, routes between hosts (default: one host)', pattern: { re: /^(rediss?|redis\+sentinel):\/\/\S+$/, expected: 'a redis:// or redis+sentinel:// URL' } },
   { key: 'database', flag: 'database', env: 'WIZZ_DATABASE_URL', kind: 'string', fallback: () => '', help: 'postgres://USER@HOST:PORT/DB shared store (default: SQLite --db)', pattern: { re: /^postgres(ql)?:\/\/\S+$/, expected: 'a postgres:// URL' } },
   { key: 'nodeId', flag: 'node-id', env: 'WIZZ_NODE_ID', kind: 'string', fallback: () => '', help: 'this host\'s name in logs and presence (default: random)', pattern: { re: /^[A-Za-z0-9_.-]{1,64}$/, expected: '1-64 letters, digits, "_", "." or "-"' } },
   int('presenceLeaseS', 'presence-lease', 'WIZZ_PRESENCE_LEASE', 5, 1, 3_600, 'seconds before a silent host\'s users count as gone'),

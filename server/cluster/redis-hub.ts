@@ -23,11 +23,12 @@ import type { LuaArg, LuaScript } from './lua.ts';
 import { decode, encode } from './messages.ts';
 import { resync, type ResyncReport } from './resync.ts';
 import { RoomChannels } from './room-channels.ts';
+import { redisTarget } from './redis-target.ts';
 import { CLAIM, DELIVER, JOIN, LEAVE, RELEASE, UNCLAIM, WIZZ } from './scripts.ts';
 import { randomBytes } from 'node:crypto';
 
 export interface RedisHubOptions {
-  /** redis://HOST:PORT */
+  /** redis://HOST:PORT, or redis+sentinel://HOST:PORT,…/NAME (redis-target.ts) */
   url: string;
   /** This host's name in Redis (channel, lease) and in logs. Unique per live host. */
   nodeId: string;
@@ -134,8 +135,13 @@ export class RedisHub extends EventEmitter<RedisHubEvents> {
       connectTimeout: Math.max(this.commandTimeoutMs, 1_000),
       retryStrategy: (times) => Math.min(times * 100, 1_000),
     };
-    this.cmd = new Redis(options.url, { ...common, connectionName: `wizz-${this.nodeId}` });
-    this.sub = new Redis(options.url, { ...common, connectionName: `wizz-${this.nodeId}-sub`, autoResubscribe: true });
+    const target = redisTarget(options.url);
+    const connect = (more: RedisOptions) => {
+      const all = { ...target.options, ...common, ...more };
+      return target.url === null ? new Redis(all) : new Redis(target.url, all);
+    };
+    this.cmd = connect({ connectionName: `wizz-${this.nodeId}` });
+    this.sub = connect({ connectionName: `wizz-${this.nodeId}-sub`, autoResubscribe: true });
     this.channels = new RoomChannels(this.sub);
     this.lease = new Lease(this.cmd, this.nodeId, options.leaseMs ?? DEFAULT_LEASE_MS, {
       renewed: (existed, online) => {

@@ -119,28 +119,32 @@ function launch(binary: string, host: string, port: number, dir: string, timeout
     '--daemonize', 'no',
     '--logfile', '',
   ];
+  return launchRedis(binary, args, /Ready to accept connections/, timeoutMs);
+}
+
+/** Starts redis-server with `args` (a data node, or a sentinel); resolves once its log matches `ready`. */
+export function launchRedis(binary: string, args: string[], ready: RegExp, timeoutMs: number): Promise<ChildProcess> {
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`redis-server did not get ready within ${timeoutMs} ms:\n${out}`));
+      reject(new Error(`redis-server ${args.join(' ')} did not get ready within ${timeoutMs} ms:\n${out}`));
     }, timeoutMs);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
-      if (/Ready to accept connections/.test(out)) {
-        clearTimeout(timer);
-        child.stdout!.off('data', onData);
-        child.stderr!.off('data', onData);
-        child.stdout!.resume(); // keep draining its log so it never blocks on a full pipe
-        child.stderr!.resume();
-        child.off('exit', onEarlyExit);
-        resolve(child);
-      }
+      if (!ready.test(out)) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.stderr!.off('data', onData);
+      child.stdout!.resume(); // keep draining its log so it never blocks on a full pipe
+      child.stderr!.resume();
+      child.off('exit', onEarlyExit);
+      resolve(child);
     };
     const onEarlyExit = (code: number | null, signal: string | null) => {
       clearTimeout(timer);
-      reject(new Error(`redis-server exited (${signal ?? code}) before it was ready:\n${out}`));
+      reject(new Error(`redis-server ${args.join(' ')} exited (${signal ?? code}) before it was ready:\n${out}`));
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
