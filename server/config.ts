@@ -4,6 +4,7 @@
 import os from 'node:os';
 import { DEFAULT_MAX_ROOM_MEMBERS, DEFAULT_POLICY, type Policy } from './limits/policy.ts';
 import { DEFAULT_SCRYPT } from './db/password.ts';
+import { DEFAULT_HASH_GATE } from './limits/hash-gate.ts';
 import { DEFAULT_LIMITS, type ReactorLimits } from './reactor/reactor.ts';
 
 export interface Config {
@@ -19,7 +20,14 @@ export interface Config {
   rateBurst: number;
   rateRefill: number;
   failedLoginsPerName: number;
+  slowLoginsPerName: number;
+  failedLoginsPerNameAddress: number;
   failedLoginsPerAddress: number;
+  failedResumesPerAddress: number;
+  registersPerAddress: number;
+  sessionTtlS: number;
+  hashConcurrency: number;
+  hashQueue: number;
   maxRoomsPerUser: number;
   maxRoomMembers: number;
   scryptLogN: number;
@@ -68,10 +76,17 @@ export const SETTINGS: Setting[] = [
   int('loginTimeoutS', 'login-timeout', 'WIZZ_LOGIN_TIMEOUT', DEFAULT_POLICY.loginTimeoutMs / 1000, 0, 86_400, 'seconds a connection may stay without LOGIN (0: no limit)'),
   int('idleTimeoutS', 'idle-timeout', 'WIZZ_IDLE_TIMEOUT', DEFAULT_POLICY.idleTimeoutMs / 1000, 0, 86_400, 'seconds without any request, PING included (0: no limit)'),
   int('stallTimeoutS', 'stall-timeout', 'WIZZ_STALL_TIMEOUT', DEFAULT_LIMITS.maxStallMs / 1000, 1, 86_400, 'seconds a client may take none of its LOGIN backlog (slow_consumer beyond)'),
-  int('rateBurst', 'rate-burst', 'WIZZ_RATE_BURST', DEFAULT_POLICY.requests.burst, 0, 1_000_000, 'SEND/SAY/JOIN per user, REGISTER per connection: burst'),
+  int('rateBurst', 'rate-burst', 'WIZZ_RATE_BURST', DEFAULT_POLICY.requests.burst, 0, 1_000_000, 'SEND/SAY/JOIN per user: burst'),
   int('rateRefill', 'rate-refill', 'WIZZ_RATE_REFILL', DEFAULT_POLICY.requests.refillPerS, 0, 1_000_000, '… and sustained rate per second (0: no limit)'),
-  int('failedLoginsPerName', 'failed-logins-per-name', 'WIZZ_FAILED_LOGINS_PER_NAME', DEFAULT_POLICY.failedLoginsPerName.burst, 0, 1_000_000, 'failed LOGINs per user name per minute (0: no limit)'),
+  int('registersPerAddress', 'registers-per-address', 'WIZZ_REGISTERS_PER_ADDRESS', DEFAULT_POLICY.registersPerAddress.burst, 0, 1_000_000, 'REGISTERs per client address per minute (0: no limit)'),
+  int('failedLoginsPerName', 'failed-logins-per-name', 'WIZZ_FAILED_LOGINS_PER_NAME', DEFAULT_POLICY.failedLoginsPerName.burst, 0, 1_000_000, 'failed LOGINs per user name per minute, all addresses; beyond, new addresses are slowed (0: never)'),
+  int('slowLoginsPerName', 'slow-logins-per-name', 'WIZZ_SLOW_LOGINS_PER_NAME', DEFAULT_POLICY.slowLoginsPerName, 0, 1_000_000, 'LOGINs per minute a guessed name admits from new addresses (0: not slowed)'),
+  int('failedLoginsPerNameAddress', 'failed-logins-per-name-address', 'WIZZ_FAILED_LOGINS_PER_NAME_ADDRESS', DEFAULT_POLICY.failedLoginsPerNameAddress.burst, 0, 1_000_000, 'failed LOGINs per (user name, client address) per minute (0: no limit)'),
   int('failedLoginsPerAddress', 'failed-logins-per-address', 'WIZZ_FAILED_LOGINS_PER_ADDRESS', DEFAULT_POLICY.failedLoginsPerAddress.burst, 0, 1_000_000, 'failed LOGINs per client address per minute (0: no limit)'),
+  int('failedResumesPerAddress', 'failed-resumes-per-address', 'WIZZ_FAILED_RESUMES_PER_ADDRESS', DEFAULT_POLICY.failedResumesPerAddress.burst, 0, 1_000_000, 'failed RESUMEs per client address per minute (0: no limit)'),
+  int('sessionTtlS', 'session-ttl', 'WIZZ_SESSION_TTL', DEFAULT_POLICY.sessionTtlMs / 1000, 60, 10 * 366 * 86_400, 'seconds a session token from LOGIN stays valid for RESUME'),
+  int('hashConcurrency', 'hash-concurrency', 'WIZZ_HASH_CONCURRENCY', DEFAULT_HASH_GATE.concurrency, 1, 64, 'password hashes running at once per reactor (≤ UV_THREADPOOL_SIZE, default 4)'),
+  int('hashQueue', 'hash-queue', 'WIZZ_HASH_QUEUE', DEFAULT_HASH_GATE.maxQueued, 1, 100_000, 'password hashes waiting per reactor, served round-robin by address (rate_limited beyond)'),
   int('maxRoomsPerUser', 'max-rooms', 'WIZZ_MAX_ROOMS', DEFAULT_POLICY.maxRoomsPerUser, 1, 1_000_000, 'rooms one user may be in'),
   int('maxRoomMembers', 'max-room-members', 'WIZZ_MAX_ROOM_MEMBERS', DEFAULT_MAX_ROOM_MEMBERS, 1, 10_000_000, 'members of one room'),
   int('scryptLogN', 'scrypt-log-n', 'WIZZ_SCRYPT_LOG_N', DEFAULT_SCRYPT.logN, 10, 20, 'log2 of scrypt N for new password hashes (OWASP: 17)'),
@@ -115,9 +130,15 @@ export function policyOf(config: Config): Policy {
     loginTimeoutMs: config.loginTimeoutS * 1000,
     idleTimeoutMs: config.idleTimeoutS * 1000,
     requests: { burst: config.rateBurst, refillPerS: config.rateRefill },
+    registersPerAddress: perMinute(config.registersPerAddress),
     failedLoginsPerName: perMinute(config.failedLoginsPerName),
+    slowLoginsPerName: config.slowLoginsPerName,
+    failedLoginsPerNameAddress: perMinute(config.failedLoginsPerNameAddress),
     failedLoginsPerAddress: perMinute(config.failedLoginsPerAddress),
+    failedResumesPerAddress: perMinute(config.failedResumesPerAddress),
     maxRoomsPerUser: config.maxRoomsPerUser,
+    sessionTtlMs: config.sessionTtlS * 1000,
+    hashGate: { ...DEFAULT_HASH_GATE, concurrency: config.hashConcurrency, maxQueued: config.hashQueue },
   };
 }
 

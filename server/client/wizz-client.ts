@@ -45,9 +45,10 @@ export class WizzClient {
     );
   }
 
-  static connect(port: number, host = '127.0.0.1', timeoutMs = 10_000): Promise<WizzClient> {
+  /** `localAddress` picks the client's own address (on Linux any of 127.0.0.0/8 works on loopback). */
+  static connect(port: number, host = '127.0.0.1', timeoutMs = 10_000, localAddress?: string): Promise<WizzClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port });
+      const socket = net.connect(localAddress ? { host, port, localAddress } : { host, port });
       const timer = setTimeout(() => socket.destroy(new Error(`connect to ${host}:${port} timed out`)), timeoutMs);
       socket.once('connect', () => {
         clearTimeout(timer);

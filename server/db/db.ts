@@ -20,6 +20,14 @@ export interface Db {
   markDelivered(msgIds: number[]): void;
   /** Messages between a and b, newest first, with msgId < before when given. */
   history(a: string, b: string, before: number | null, limit: number): Promise<StoredMessage[]>;
+  /** Stores a session token's SHA-256 (hex) for `user` until `expires` (ms since the epoch). */
+  createSession(tokenHash: string, user: string, expires: number): Promise<void>;
+  /** The user of an unexpired, unrevoked session token, or null. */
+  resumeSession(tokenHash: string): Promise<string | null>;
+  revokeSession(tokenHash: string): Promise<void>;
+  revokeUserSessions(user: string): Promise<void>;
+  /** Replaces the password hash and revokes every session token of the user. */
+  setPassword(user: string, passwordHash: string): Promise<void>;
 }
 
 export type { DbOp } from './ops.ts';
@@ -57,5 +65,20 @@ export class LinkDb implements Db {
   }
   history(a: string, b: string, before: number | null, limit: number): Promise<StoredMessage[]> {
     return this.request('history', [a, b, before, limit]);
+  }
+  async createSession(tokenHash: string, user: string, expires: number): Promise<void> {
+    await this.request('createSession', [tokenHash, user, expires]);
+  }
+  resumeSession(tokenHash: string): Promise<string | null> {
+    return this.request('resumeSession', [tokenHash]);
+  }
+  async revokeSession(tokenHash: string): Promise<void> {
+    await this.request('revokeSession', [tokenHash]);
+  }
+  async revokeUserSessions(user: string): Promise<void> {
+    await this.request('revokeUserSessions', [user]);
+  }
+  async setPassword(user: string, passwordHash: string): Promise<void> {
+    await this.request('setPassword', [user, passwordHash]);
   }
 }

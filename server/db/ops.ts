@@ -20,6 +20,14 @@ export interface DbOps {
   pending: { args: [user: string, limit: number]; result: StoredMessage[] };
   markDelivered: { args: [msgIds: number[]]; result: null };
   history: { args: [a: string, b: string, before: number | null, limit: number]; result: StoredMessage[] };
+  /** A session token (its SHA-256, hex) for `user`, valid until `expires` (ms since the epoch). */
+  createSession: { args: [tokenHash: string, user: string, expires: number]; result: null };
+  /** The user of an unexpired, unrevoked session token, or null. */
+  resumeSession: { args: [tokenHash: string]; result: string | null };
+  revokeSession: { args: [tokenHash: string]; result: null };
+  revokeUserSessions: { args: [user: string]; result: null };
+  /** A new password hash; every session token of the user is revoked with it (no_such_user if none). */
+  setPassword: { args: [user: string, passwordHash: string]; result: null };
 }
 
 export type DbOp = keyof DbOps;
@@ -37,6 +45,11 @@ const OPS: Record<DbOp, { write: boolean; arity: number }> = {
   pending: { write: false, arity: 2 },
   markDelivered: { write: true, arity: 1 },
   history: { write: false, arity: 4 },
+  createSession: { write: true, arity: 3 },
+  resumeSession: { write: false, arity: 1 },
+  revokeSession: { write: true, arity: 1 },
+  revokeUserSessions: { write: true, arity: 1 },
+  setPassword: { write: true, arity: 2 },
 };
 
 export function isWrite(op: DbOp): boolean {

@@ -37,6 +37,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX messages_pair ON messages (pair, id);
   CREATE UNIQUE INDEX messages_send_key ON messages (sender, send_key) WHERE send_key IS NOT NULL;
   `,
+  // Resumable sessions: only the token's SHA-256 (hex) is kept.
+  `
+  CREATE TABLE sessions (
+    token_hash text PRIMARY KEY,
+    name text NOT NULL,
+    created bigint NOT NULL,
+    expires bigint NOT NULL
+  );
+  CREATE INDEX sessions_name ON sessions (name);
+  CREATE INDEX sessions_expires ON sessions (expires);
+  `,
 ];
 
 /** Runs one statement on the connection that migrates. */

@@ -15,6 +15,7 @@ import { LinkError } from '../router/link.ts';
 import type { StoredMessage } from '../router/router.ts';
 import { DEFAULT_MAX_PENDING } from './actor-client.ts';
 import { isWrite, type DbCall, type StoreResult } from './ops.ts';
+import { SESSION_PURGE_MAX } from './sessions.ts';
 import { migrate, MIGRATION_WAIT_MS } from './pg-schema.ts';
 import { isStaleConnection, isStatementError, toLinkError } from './pg-errors.ts';
 import { Watchdog } from './pg-watchdog.ts';
@@ -376,6 +377,47 @@ export class PgStore {
           },
         };
       }
+      case 'createSession': {
+        const [tokenHash, user, expires] = call.args;
+        const now = Date.now();
+        return {
+          queries: [
+            // Expired tokens go a few at a time with each new one (bounded work per write).
+            {
+              name: 'wizz_purge_sessions',
+              text: 'DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions WHERE expires <= $1 ORDER BY expires LIMIT $2)',
+              values: [now, SESSION_PURGE_MAX],
+            },
+            {
+              name: 'wizz_create_session',
+              text: `INSERT INTO sessions (token_hash, name, created, expires) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (token_hash) DO UPDATE SET name = $2, created = $3, expires = $4`,
+              values: [tokenHash, user, now, expires],
+            },
+          ],
+          outcome: () => ok(null),
+        };
+      }
+      case 'revokeSession':
+        return {
+          queries: [{ name: 'wizz_revoke_session', text: 'DELETE FROM sessions WHERE token_hash = $1', values: [call.args[0]] }],
+          outcome: () => ok(null),
+        };
+      case 'revokeUserSessions':
+        return {
+          queries: [{ name: 'wizz_revoke_user_sessions', text: 'DELETE FROM sessions WHERE name = $1', values: [call.args[0]] }],
+          outcome: () => ok(null),
+        };
+      case 'setPassword': {
+        const [user, hash] = call.args;
+        return {
+          queries: [
+            { name: 'wizz_set_password', text: 'UPDATE users SET hash = $2 WHERE name = $1', values: [user, hash] },
+            { name: 'wizz_revoke_user_sessions', text: 'DELETE FROM sessions WHERE name = $1', values: [user] },
+          ],
+          outcome: ([updated]) => (updated!.rowCount === 1 ? ok(null) : refuse('no_such_user', `no user "${user}"`)),
+        };
+      }
       case 'markDelivered':
         return {
           queries: [
@@ -408,6 +450,14 @@ export class PgStore {
       }
       case 'userExists':
         return (await this.query('wizz_user_exists', USER_EXISTS, [call.args[0]])).length > 0;
+      case 'resumeSession': {
+        const rows = await this.query<{ name: string }>(
+          'wizz_resume_session',
+          'SELECT name FROM sessions WHERE token_hash = $1 AND expires > $2',
+          [call.args[0], Date.now()],
+        );
+        return rows[0]?.name ?? null;
+      }
       case 'pending': {
         const [user, limit] = call.args;
         return this.query<StoredMessage>(

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { StoredMessage } from '../router/router.ts';
 import type { ErrorCode } from '../protocol/codes.ts';
 import { isWrite, type DbCall, type StoreResult } from './ops.ts';
+import { SESSION_PURGE_MAX } from './sessions.ts';
 
 /** A DbCall with the correlation id its reply will carry. */
 export type DbRequest = DbCall & { id: number };
@@ -62,6 +63,15 @@ export class Store {
         msg_id INTEGER NOT NULL,
         PRIMARY KEY (sender, key)
       ) WITHOUT ROWID;
+      -- Resumable sessions: only the token's SHA-256 is kept, so a copy of the file resumes nobody.
+      CREATE TABLE IF NOT EXISTS sessions (
+        token_hash TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        expires INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS sessions_name ON sessions (name);
+      CREATE INDEX IF NOT EXISTS sessions_expires ON sessions (expires);
     `);
     for (const p of options.pragmas ?? []) this.db.pragma(p);
     this.stmts = prepare(this.db);
@@ -135,6 +145,29 @@ export class Store {
         if (this.stmts.userHash.get(b) === undefined) throw new DbFailure('no_such_user', `no user "${b}"`);
         return this.stmts.history.all(pairKey(a, b), before ?? Number.MAX_SAFE_INTEGER, limit) as StoredMessage[];
       }
+      case 'createSession': {
+        const [tokenHash, user, expires] = call.args;
+        const now = Date.now();
+        // Expired tokens go a few at a time with each new one: bounded work, and the table stays
+        // about as large as the sessions that are still valid.
+        this.stmts.purgeSessions.run(now, SESSION_PURGE_MAX);
+        this.stmts.insertSession.run(tokenHash, user, now, expires);
+        return null;
+      }
+      case 'resumeSession':
+        return (this.stmts.sessionUser.get(call.args[0], Date.now()) as string | undefined) ?? null;
+      case 'revokeSession':
+        this.stmts.deleteSession.run(call.args[0]);
+        return null;
+      case 'revokeUserSessions':
+        this.stmts.deleteUserSessions.run(call.args[0]);
+        return null;
+      case 'setPassword': {
+        const [user, hash] = call.args;
+        if (this.stmts.updateHash.run(hash, user).changes === 0) throw new DbFailure('no_such_user', `no user "${user}"`);
+        this.stmts.deleteUserSessions.run(user);
+        return null;
+      }
     }
   }
 
@@ -182,6 +215,14 @@ function prepare(db: Database.Database) {
     sentWithKey: db.prepare(
       `SELECT m.id AS msgId, m.sender AS "from", m.recipient AS "to", m.text, m.ts, (m.recipient = ? AND m.text = ?) AS same
        FROM send_keys k JOIN messages m ON m.id = k.msg_id WHERE k.sender = ? AND k.key = ?`,
+    ),
+    updateHash: db.prepare('UPDATE users SET hash = ? WHERE name = ?'),
+    insertSession: db.prepare('INSERT OR REPLACE INTO sessions (token_hash, name, created, expires) VALUES (?, ?, ?, ?)'),
+    sessionUser: db.prepare('SELECT name FROM sessions WHERE token_hash = ? AND expires > ?').pluck(),
+    deleteSession: db.prepare('DELETE FROM sessions WHERE token_hash = ?'),
+    deleteUserSessions: db.prepare('DELETE FROM sessions WHERE name = ?'),
+    purgeSessions: db.prepare(
+      'DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions WHERE expires <= ? ORDER BY expires LIMIT ?)',
     ),
     insertKey: db.prepare('INSERT OR REPLACE INTO send_keys (sender, key, msg_id) VALUES (?, ?, ?)'), // a key whose message was deleted is reused
   };

@@ -11,6 +11,9 @@ export const Req = {
   WHO: 0x08,
   HISTORY: 0x09,
   PING: 0x0a,
+  RESUME: 0x0b,
+  LOGOUT: 0x0c,
+  PASSWORD: 0x0d,
 } as const;
 
 export const Srv = {
@@ -29,7 +32,7 @@ export const TYPE_NAMES: Record<number, string> = Object.fromEntries(
 );
 
 export function isRequestType(type: number): type is ReqType {
-  return type >= Req.REGISTER && type <= Req.PING;
+  return type >= Req.REGISTER && type <= Req.PASSWORD;
 }
 
 export type ErrorCode =

@@ -65,6 +65,29 @@ export function password(body: Record<string, unknown>): string {
   return v;
 }
 
+/** PASSWORD's new password: the same rule as `password`. */
+export function newPassword(body: Record<string, unknown>): string {
+  const v = str(body, 'newPassword');
+  const n = codePoints(v);
+  if (n < PASSWORD_MIN || n > PASSWORD_MAX) bad(`field "newPassword" must be ${PASSWORD_MIN}–${PASSWORD_MAX} characters`);
+  return v;
+}
+
+/** RESUME's session token: 43 base64url characters (32 random bytes), as LOGIN handed it out. */
+export function sessionToken(body: Record<string, unknown>): string {
+  const v = str(body, 'token');
+  if (!/^[A-Za-z0-9_-]{43}$/.test(v)) bad('field "token" must be the 43-character token LOGIN returned');
+  return v;
+}
+
+/** LOGOUT's optional `all`: true, false or absent (false). */
+export function optionalFlag(body: Record<string, unknown>, field: string): boolean {
+  const v = body[field];
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') bad(`field "${field}" must be true or false`);
+  return v;
+}
+
 export function text(body: Record<string, unknown>): string {
   const v = str(body, 'text');
   const n = codePoints(v);

@@ -10,7 +10,9 @@ import type { Router, StoredMessage } from '../router/router.ts';
 import type { Session } from './session.ts';
 import type { RequestLimiter } from '../limits/request-limiter.ts';
 import type { Policy } from '../limits/policy.ts';
-import { Pipelined } from './replies.ts';
+import { Pipelined, replyInTurn } from './replies.ts';
+import type { HashGate } from '../limits/hash-gate.ts';
+import { newToken, tokenHash } from '../db/sessions.ts';
 
 export const LIST_MAX = 1_000; // WHO users, JOIN members
 export const PENDING_MAX = 1_000; // stored messages sent per LOGIN; the rest come at the next one
@@ -22,6 +24,8 @@ export interface HandlerContext {
   readonly scryptLogN: number | undefined;
   readonly limiter: RequestLimiter;
   readonly policy: Policy;
+  /** Admits every scrypt (REGISTER, LOGIN, PASSWORD) fairly across client addresses. */
+  readonly hashGate: HashGate;
   /** Records `session` as the local owner of its user (LOGIN) — before the router hears of it. */
   adopt(session: Session, user: string): void;
   /** Undoes adopt() when LOGIN fails after it. */
@@ -32,7 +36,10 @@ export interface HandlerContext {
   leftLocally(session: Session, room: string): void;
 }
 
-/** Requests that draw on the user's token bucket (limits/policy.ts); REGISTER has its own. */
+/** The one message of every failed LOGIN and RESUME: it does not say whether the name exists. */
+const AUTH_FAILED = 'wrong user name or password';
+
+/** Requests that draw on the user's token bucket (limits/policy.ts); REGISTER has its own, per address. */
 const RATE_LIMITED: Partial<Record<number, string>> = { [Req.SEND]: 'SEND', [Req.SAY]: 'SAY', [Req.JOIN]: 'JOIN' };
 
 type Body = Record<string, unknown>;
@@ -50,10 +57,11 @@ export class Handlers {
       case Req.PING:
         return {};
       case Req.REGISTER:
-        this.ctx.limiter.spend('REGISTER', `#${s.id}`); // before LOGIN: the connection is the key
-        return this.register(body);
+        return this.register(s, body);
       case Req.LOGIN:
         return this.login(s, body, re);
+      case Req.RESUME:
+        return this.resume(s, body, re);
     }
     if (s.state !== 'authed' || s.user === null) throw new WizzError('unauthenticated', 'log in first');
     const me = s.user;
@@ -74,17 +82,25 @@ export class Handlers {
         return { users: await this.ctx.router.who(v.optionalRoom(body), LIST_MAX) };
       case Req.HISTORY:
         return this.history(me, body);
+      case Req.LOGOUT:
+        return this.logout(s, me, body, re);
+      case Req.PASSWORD:
+        return this.password(s, me, body);
     }
     throw new WizzError('bad_request', `unknown request type ${type}`);
   }
 
-  private async register(body: Body): Promise<Reply> {
+  private async register(s: Session, body: Body): Promise<Reply> {
     const user = v.userName(body, 'user');
     const password = v.password(body);
     // Cheap check first, so a taken name does not cost a hash; createUser still decides races.
     if (await this.userExists(user)) throw new WizzError('user_taken', `the name "${user}" is taken`);
-    await this.ctx.db.createUser(user, await hashPassword(password, this.ctx.scryptLogN));
+    const address = addressOf(s);
+    this.ctx.limiter.spendRegister(address); // per address: reconnecting does not refill it
+    const hash = await this.scrypt(s, address, () => hashPassword(password, this.ctx.scryptLogN));
+    await this.ctx.db.createUser(user, hash);
     this.knownUsers.add(user);
+    this.ctx.limiter.succeeded(user, address);
     return {};
   }
 
@@ -92,27 +108,94 @@ export class Handlers {
     if (s.state !== 'anon') throw new WizzError('bad_request', 'this connection is already logged in');
     const user = v.userName(body, 'user');
     const password = v.password(body);
-    const address = s.conn.socket.remoteAddress ?? '?';
-    this.ctx.limiter.checkLogin(user, address);
+    const address = addressOf(s);
+    await this.ctx.limiter.admitLogin(user, address);
     const stored = await this.ctx.db.passwordHash(user);
-    if (!(await verifyPassword(password, stored, this.ctx.scryptLogN))) {
+    if (!(await this.scrypt(s, address, () => verifyPassword(password, stored, this.ctx.scryptLogN)))) {
       this.ctx.limiter.loginFailed(user, address);
-      throw new WizzError('auth_failed', 'wrong user name or password');
+      throw new WizzError('auth_failed', AUTH_FAILED);
     }
+    this.ctx.limiter.succeeded(user, address);
     if (!s.conn.isOpen || s.state !== 'anon') return null;
+    const token = newToken();
+    await this.enter(s, user, re, token, () => this.ctx.db.createSession(tokenHash(token), user, Date.now() + this.ctx.policy.sessionTtlMs));
+    return null;
+  }
+
+  /** A session again from LOGIN's token: one SHA-256 and one indexed read, never scrypt. */
+  private async resume(s: Session, body: Body, re: v.RequestId): Promise<Reply> {
+    if (s.state !== 'anon') throw new WizzError('bad_request', 'this connection is already logged in');
+    const token = v.sessionToken(body);
+    const address = addressOf(s);
+    this.ctx.limiter.checkResume(address);
+    const hash = tokenHash(token);
+    const user = await this.ctx.db.resumeSession(hash);
+    if (user === null) {
+      this.ctx.limiter.resumeFailed(address);
+      throw new WizzError('auth_failed', AUTH_FAILED);
+    }
+    this.ctx.limiter.succeeded(user, address);
+    if (!s.conn.isOpen || s.state !== 'anon') return null;
+    await this.enter(s, user, re, token, null);
+    return null;
+  }
+
+  /**
+   * LOGIN's and RESUME's common end: `s` becomes `user`'s session (replacing an older one), the
+   * OK carries the token, then the stored messages follow at the reader's pace.
+   */
+  private async enter(s: Session, user: string, re: v.RequestId, token: string, store: (() => Promise<void>) | null): Promise<void> {
     this.ctx.adopt(s, user); // from here live messages for `user` are held in s.held
     let pending: StoredMessage[];
     try {
       await this.ctx.router.claim(user, s.id);
-      pending = await this.ctx.db.pending(user, PENDING_MAX);
+      [pending] = await Promise.all([this.ctx.db.pending(user, PENDING_MAX), store?.()]);
     } catch (err) {
       this.ctx.disown(s);
       throw err;
     }
-    s.conn.send(Srv.OK, { re, user, pending: pending.length });
+    s.tokenHash = tokenHash(token);
+    s.conn.send(Srv.OK, { re, user, pending: pending.length, token });
     // Paced by the reader; each message is marked delivered when written, never when queued.
     if (await this.ctx.sendBacklog(s, pending)) s.state = 'authed';
+  }
+
+  /** Revokes this session's token (or all of the user's), says OK, and ends the connection. */
+  private async logout(s: Session, me: string, body: Body, re: v.RequestId): Promise<Reply> {
+    const all = v.optionalFlag(body, 'all');
+    if (all) await this.ctx.db.revokeUserSessions(me);
+    else if (s.tokenHash !== null) await this.ctx.db.revokeSession(s.tokenHash);
+    s.tokenHash = null;
+    replyInTurn(s, () => {
+      s.conn.send(Srv.OK, { re });
+      this.ctx.disown(s); // offline now, not when the socket has finished closing
+      s.conn.end();
+    });
     return null;
+  }
+
+  /** Checks the current password, stores the new one, revokes every token; a fresh one for this session. */
+  private async password(s: Session, me: string, body: Body): Promise<Reply> {
+    const current = v.password(body);
+    const next = v.newPassword(body);
+    const address = addressOf(s);
+    await this.ctx.limiter.admitLogin(me, address);
+    const stored = await this.ctx.db.passwordHash(me);
+    if (!(await this.scrypt(s, address, () => verifyPassword(current, stored, this.ctx.scryptLogN)))) {
+      this.ctx.limiter.loginFailed(me, address);
+      throw new WizzError('auth_failed', AUTH_FAILED);
+    }
+    const hash = await this.scrypt(s, address, () => hashPassword(next, this.ctx.scryptLogN));
+    await this.ctx.db.setPassword(me, hash); // revokes every token of the user, this one too
+    const token = newToken();
+    await this.ctx.db.createSession(tokenHash(token), me, Date.now() + this.ctx.policy.sessionTtlMs);
+    s.tokenHash = tokenHash(token);
+    return { token };
+  }
+
+  /** One scrypt through the gate: in turn with other addresses, dropped if the connection closes meanwhile. */
+  private scrypt<T>(s: Session, address: string, job: () => Promise<T>): Promise<T> {
+    return this.ctx.hashGate.run(address, job, () => s.conn.isOpen);
   }
 
   private async send(me: string, body: Body): Promise<Reply> {
@@ -188,6 +271,11 @@ export class Handlers {
     }
     return exists;
   }
+}
+
+/** The client's address, the key of the per-address limits. */
+function addressOf(s: Session): string {
+  return s.conn.socket.remoteAddress ?? '?';
 }
 
 /** At most LIST_MAX names, always including `me`. */

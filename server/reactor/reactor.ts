@@ -15,6 +15,7 @@ import { Handlers, type HandlerContext } from './handlers.ts';
 import { PIPELINE_MAX, Pipelined, replyInTurn } from './replies.ts';
 import { DEFAULT_POLICY, type Policy } from '../limits/policy.ts';
 import { RequestLimiter } from '../limits/request-limiter.ts';
+import { HashGate } from '../limits/hash-gate.ts';
 
 export interface ReactorUsage {
   connections: number;
@@ -80,6 +81,7 @@ export class Reactor implements HandlerContext {
   readonly pool = new FramePool();
   readonly policy: Policy;
   readonly limiter: RequestLimiter;
+  readonly hashGate: HashGate;
   private readonly limits: ReactorLimits;
   private readonly admit: (local: number) => boolean;
   private readonly onConnectionCount: ((count: number) => void) | undefined;
@@ -120,6 +122,7 @@ export class Reactor implements HandlerContext {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.policy = { ...DEFAULT_POLICY, ...options.policy };
     this.limiter = new RequestLimiter(this.policy);
+    this.hashGate = new HashGate(this.policy.hashGate);
     this.admit = options.admit ?? ((local) => local < this.limits.maxConnections);
     this.onConnectionCount = options.onConnectionCount;
     const deadlines = [this.policy.loginTimeoutMs, this.policy.idleTimeoutMs].filter((ms) => ms > 0);

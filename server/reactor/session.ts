@@ -12,6 +12,8 @@ const NONE: readonly never[] = Object.freeze([]);
 
 export class Session {
   user: string | null = null;
+  /** The SHA-256 of this session's token (LOGIN, RESUME, PASSWORD), for LOGOUT. */
+  tokenHash: string | null = null;
   state: SessionState = 'anon';
   private joined: Set<string> | null = null;
   /** Live direct messages that arrived while LOGIN was still sending the stored ones (null: none). */

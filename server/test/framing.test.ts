@@ -109,7 +109,7 @@ describe('frames over a real socket', () => {
     }
     const [reg, login, ping] = (await Promise.all(got)) as Array<{ type: number; body: Record<string, unknown> }>;
     expect(reg).toEqual({ type: Srv.OK, body: { re: 1 } });
-    expect(login).toEqual({ type: Srv.OK, body: { re: 2, user, pending: 0 } });
+    expect(login).toEqual({ type: Srv.OK, body: { re: 2, user, pending: 0, token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) } });
     expect(ping).toEqual({ type: Srv.OK, body: { re: 3 } });
     await c.close();
   });
@@ -148,7 +148,7 @@ describe('frames over a real socket', () => {
     await expectBadFrame(rawFrame(Req.PING, '"text"'));
     await expectBadFrame(rawFrame(Req.PING, 'null'));
     await expectBadFrame(Buffer.concat([header(3), Buffer.from([Req.PING, 0xff, 0xfe])])); // not UTF-8
-    await expectBadFrame(rawFrame(0x0b, '{"id":1}'));
+    await expectBadFrame(rawFrame(0x0e, '{"id":1}')); // past PASSWORD, the last request type
     await expectBadFrame(rawFrame(0x00, '{"id":1}'));
     await expectBadFrame(rawFrame(Srv.OK, '{"re":1}'));
   });

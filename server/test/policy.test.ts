@@ -96,7 +96,8 @@ describe('token buckets, failed logins, rooms', () => {
       maxRoomMembers: 3,
       policy: {
         requests: { burst: 20, refillPerS: 0.2 }, // a token per 5 s: refill is tested with a clock above
-        failedLoginsPerName: { burst: 3, refillPerS: 0.01 },
+        registersPerAddress: { burst: 20, refillPerS: 0.2 },
+        failedLoginsPerNameAddress: { burst: 3, refillPerS: 0.01 },
         failedLoginsPerAddress: { burst: 8, refillPerS: 0.01 },
         maxRoomsPerUser: 3,
       },
@@ -128,16 +129,25 @@ describe('token buckets, failed logins, rooms', () => {
     await Promise.all([back.client.close(), other.client.close()]);
   });
 
-  it('REGISTER is limited per connection', async () => {
-    const c = await WizzClient.connect(port);
+  it('REGISTER is limited per address: reconnecting does not refill it; another address has its own', async () => {
     const started = Date.now();
-    const replies = await Promise.all(Array.from({ length: 40 }, () => c.request(Req.REGISTER, { user: uniqueUser('r'), password: PASSWORD })));
+    // 40 connections from 127.0.0.3 one after the other, one REGISTER each: the address's bucket,
+    // not the connection's (one at a time, so the hash gate's per-address queue is not what refuses).
+    const replies = [];
+    for (let i = 0; i < 40; i++) {
+      const c = await WizzClient.connect(port, '127.0.0.1', 10_000, '127.0.0.3');
+      replies.push(await c.request(Req.REGISTER, { user: uniqueUser('r'), password: PASSWORD }));
+      await c.close();
+    }
     const ok = replies.map(code).filter((x) => x === 'ok').length;
     // 20 at once, then one per 5 s while the hashes run.
     expect(ok).toBeGreaterThanOrEqual(20);
     expect(ok).toBeLessThanOrEqual(20 + Math.ceil(((Date.now() - started) / 1000) * 0.2));
     expect(replies.map(code)).toContain('rate_limited');
-    await c.close();
+    expect(String(replies.find((r) => code(r) === 'rate_limited')!.body.message)).toMatch(/accounts created from your address/);
+    const elsewhere = await WizzClient.connect(port, '127.0.0.1', 10_000, '127.0.0.4');
+    expect(code(await elsewhere.request(Req.REGISTER, { user: uniqueUser('r'), password: PASSWORD }))).toBe('ok');
+    await elsewhere.close();
   });
 
   it('rooms per user and members per room are bounded with limit_reached', async () => {
@@ -154,7 +164,7 @@ describe('token buckets, failed logins, rooms', () => {
     expect((await a.client.call(Req.WHO, { room: '#r1' })).users).toHaveLength(3);
     await Promise.all([a, ...others].map((x) => x.client.close()));
   });
-  it('failed logins are throttled per name (even the right password waits) and per address', async () => {
+  it('failed logins are throttled per (name, address) (even the right password waits) and per address', async () => {
     const user = await registered(port);
     const c = await WizzClient.connect(port);
     for (let i = 0; i < 3; i++) expect(code(await c.request(Req.LOGIN, { user, password: 'wrong password' }))).toBe('auth_failed');

@@ -48,7 +48,7 @@ describe('REGISTER and LOGIN', () => {
     expect((await c.request(Req.REGISTER, { id: 1, user, password: PASSWORD })).body).toEqual({ re: 1 });
     expect(errorOf(await c.request(Req.REGISTER, { user, password: PASSWORD }))).toBe('user_taken');
     const ok = await c.request(Req.LOGIN, { id: 'l', user, password: PASSWORD });
-    expect(ok).toEqual({ type: Srv.OK, body: { re: 'l', user, pending: 0 } });
+    expect(ok).toEqual({ type: Srv.OK, body: { re: 'l', user, pending: 0, token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) } });
     await c.close();
   });
 
@@ -135,7 +135,7 @@ describe('SEND and HISTORY', () => {
     for (const text of ['one', 'two', 'three']) ids.push((await a.client.call(Req.SEND, { to: bob, text })).msgId as number);
     expect(ids[0]! < ids[1]! && ids[1]! < ids[2]!).toBe(true);
     const b = await loggedIn(port, bob, false);
-    expect(b.login).toEqual({ re: expect.anything(), user: bob, pending: 3 });
+    expect(b.login).toEqual({ re: expect.anything(), user: bob, pending: 3, token: expect.any(String) });
     const got = [];
     for (let i = 0; i < 3; i++) got.push((await b.client.nextPush((f) => f.type === Srv.MESSAGE)).body.text);
     expect(got).toEqual(['one', 'two', 'three']);

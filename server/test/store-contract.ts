@@ -167,5 +167,33 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       expect((await history(a!, b!)).map((m) => m.text)).toEqual(['after', 'before']);
       expect((await pending(fresh)).map((m) => m.text)).toHaveLength(1);
     });
+
+    it('sessions: a token hash resumes its user until it expires or is revoked (one, or all of the user\'s); setPassword revokes them all', async () => {
+      const [a, b] = await users(2);
+      const later = Date.now() + 60_000;
+      const resume = (hash: string) => store.send({ op: 'resumeSession', args: [hash] });
+      const create = (hash: string, user: string, expires = later) => store.send({ op: 'createSession', args: [hash, user, expires] });
+      const h = (n: string) => `${a}-${n}`.padEnd(64, '0');
+      expect(await create(h('1'), a!)).toBeNull();
+      await create(h('2'), a!);
+      await create(h('3'), b!);
+      await create(h('old'), a!, Date.now() - 1); // expired at birth
+      expect(await resume(h('1'))).toBe(a);
+      expect(await resume(h('3'))).toBe(b);
+      expect(await resume(h('old'))).toBeNull();
+      expect(await resume(h('never'))).toBeNull();
+      expect(await store.send({ op: 'revokeSession', args: [h('1')] })).toBeNull();
+      expect([await resume(h('1')), await resume(h('2'))]).toEqual([null, a]);
+      expect(await store.send({ op: 'revokeUserSessions', args: [a!] })).toBeNull();
+      expect([await resume(h('2')), await resume(h('3'))]).toEqual([null, b]);
+      await create(h('4'), b!);
+      expect(await store.send({ op: 'setPassword', args: [b!, 'scrypt$new'] })).toBeNull();
+      expect(await store.send({ op: 'passwordHash', args: [b!] })).toBe('scrypt$new');
+      expect([await resume(h('3')), await resume(h('4'))]).toEqual([null, null]);
+      await expect(store.send({ op: 'setPassword', args: [uniqueUser('nobody'), 'x'] })).rejects.toMatchObject({ code: 'no_such_user' });
+      // A new token after the password change is valid: revocation is of the tokens that existed.
+      await create(h('5'), b!);
+      expect(await resume(h('5'))).toBe(b);
+    });
   });
 }

@@ -1,0 +1,99 @@
+// The admission gate for password hashing. One scrypt at the OWASP cost takes ~0.3 s of a core and
+// 128 MiB; libuv runs them on its shared pool (4 threads by default) first come, first served, so
+// 40 connections hashing from one address used to make everybody else's LOGIN wait behind them.
+// Here at most `concurrency` hashes run at once per process, the rest wait in a bounded queue, and
+// the waiting ones are served round-robin across client addresses (one FIFO per address, with a
+// small cap): a flood from one address lengthens that address's own wait, and anybody else waits
+// for at most one hash per other waiting address. Beyond either cap: `rate_limited` at once,
+// saying how long to wait — never an unbounded wait.
+import { WizzError } from '../protocol/codes.ts';
+
+export interface HashGateOptions {
+  /** Hashes running at once (≤ the libuv pool size, leaving threads for the rest of the process). */
+  concurrency: number;
+  /** Hashes waiting, all addresses together. */
+  maxQueued: number;
+  /** Hashes waiting from one address. */
+  maxQueuedPerAddress: number;
+}
+
+/**
+ * Two at once: on this kind of machine (2 cores, one reactor per core) more would not hash faster,
+ * only hold more 128 MiB buffers and leave fewer of libuv's 4 threads for dns.lookup and fs.
+ */
+export const DEFAULT_HASH_GATE: HashGateOptions = { concurrency: 2, maxQueued: 64, maxQueuedPerAddress: 4 };
+
+interface Waiter {
+  start(): void;
+  /** False when whoever asked has gone (its connection closed): skipped, never run. */
+  wanted(): boolean;
+  cancel(): void;
+}
+
+export class HashGate {
+  private running = 0;
+  private queued = 0;
+  /** Addresses with waiting hashes, in turn order: the first is served next, then goes to the back. */
+  private readonly queues = new Map<string, Waiter[]>();
+  /** Recent cost of one hash, for the "retry in" estimate. */
+  private hashMs = 300;
+
+  constructor(private readonly options: HashGateOptions = DEFAULT_HASH_GATE) {}
+
+  /** Hashes running and waiting now. */
+  get stats(): { running: number; queued: number; addresses: number } {
+    return { running: this.running, queued: this.queued, addresses: this.queues.size };
+  }
+
+  /**
+   * Runs `job` when its turn comes. Rejects with rate_limited when the queue (or this address's
+   * share of it) is full, and with unavailable when `wanted()` turned false while it waited.
+   */
+  run<T>(address: string, job: () => Promise<T>, wanted: () => boolean = () => true): Promise<T> {
+    if (this.running < this.options.concurrency && this.queued === 0) return this.execute(job);
+    const mine = this.queues.get(address);
+    if ((mine?.length ?? 0) >= this.options.maxQueuedPerAddress || this.queued >= this.options.maxQueued) {
+      return Promise.reject(new WizzError('rate_limited', `server busy hashing passwords; retry in ${this.retryInS()} s`));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const waiter: Waiter = {
+        start: () => this.execute(job).then(resolve, reject),
+        wanted,
+        cancel: () => reject(new WizzError('unavailable', 'the connection closed while its password waited to be checked')),
+      };
+      if (mine) mine.push(waiter);
+      else this.queues.set(address, [waiter]);
+      this.queued++;
+    });
+  }
+
+  /** Seconds until a hash asked for now would likely run: the queue ahead of it, `concurrency` at a time. */
+  retryInS(): number {
+    return Math.max(1, Math.ceil((((this.queued + this.running) / this.options.concurrency) * this.hashMs) / 1000));
+  }
+
+  private async execute<T>(job: () => Promise<T>): Promise<T> {
+    this.running++;
+    const started = performance.now();
+    try {
+      return await job();
+    } finally {
+      this.hashMs = 0.8 * this.hashMs + 0.2 * (performance.now() - started);
+      this.running--;
+      this.next();
+    }
+  }
+
+  /** Starts the next wanted hash, taking addresses in turn. */
+  private next(): void {
+    while (this.running < this.options.concurrency && this.queued > 0) {
+      const [address, waiters] = this.queues.entries().next().value as [string, Waiter[]];
+      const waiter = waiters.shift()!;
+      this.queued--;
+      this.queues.delete(address);
+      if (waiters.length > 0) this.queues.set(address, waiters); // to the back of the line
+      if (waiter.wanted()) waiter.start();
+      else waiter.cancel();
+    }
+  }
+}
