@@ -1,5 +1,6 @@
 // Stage 08 graders, part 2: the commands this stage's README gives run as written, on this Node
-// (20: `--cpu-prof` must be a node flag, NODE_OPTIONS refuses it), so they cannot rot. Each
+// (20: NODE_OPTIONS refuses `--cpu-prof`), so they cannot rot; each profile:lab run leaves exactly
+// one .cpuprofile, so nobody has to guess which file to open. Each
 // `npm run …` line of the README's sh blocks is looked up in package.json and run the way npm
 // would, pointed at the code being graded (labs/, solutions/ or an overlay).
 import { execFile } from 'node:child_process';
@@ -41,7 +42,7 @@ async function runScript(script: string, args: string[], profileDir: string): Pr
   let argv = body.split(/\s+/).map((a) =>
     a.startsWith('labs/') ? path.join(TARGET_DIR, a.slice('labs/'.length))
     : a.startsWith('scripts/') ? path.join(PROJECT, a)
-    : a.replace(/^--cpu-prof-dir=.*/, `--cpu-prof-dir=${profileDir}`));
+    : a.replace(/^--profile-dir=.*/, `--profile-dir=${profileDir}`));
   // The bench measures stage 05's pool: grade stage 08 without depending on stage 05's state.
   if (script === 'bench:pool') args = [...args, '--target', 'solutions'];
   const [cmd, ...rest] = argv;
@@ -65,7 +66,7 @@ describe('08-profile: the README runs as written', () => {
     const commands = readmeCommands();
     expect(commands.map((c) => c.script), 'the README lists its commands in sh blocks').toEqual(expect.arrayContaining(['profile:lab', 'bench:pool']));
     for (const c of commands) expect(SCRIPTS[c.script], `README: \`${c.line}\` — package.json has no script "${c.script}"`).toBeDefined();
-    expect(SCRIPTS['profile:lab'], 'the profile:lab script gives --cpu-prof to node itself').toMatch(/^node .*--cpu-prof/);
+    expect(SCRIPTS['profile:lab'], 'the profile:lab script names the directory its profile goes to').toMatch(/--profile-dir=\S+/);
   });
 
   it("runs each of the README's commands: a report and a verdict, and a CPU profile where promised", async () => {
@@ -85,7 +86,9 @@ describe('08-profile: the README runs as written', () => {
         if (r.script === 'bench:pool') expect(r.out, `README: \`${r.line}\` prints its table:\n${tail}`).toMatch(/in flight\s+variant\s+collections/);
       }
       const profiles = fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
-      expect(profiles.length, 'npm run profile:lab writes a .cpuprofile (node --cpu-prof)').toBeGreaterThan(0);
+      const runs = results.filter((r) => r.script === 'profile:lab').length;
+      expect(profiles.length, 'each npm run profile:lab writes exactly one .cpuprofile').toBe(runs);
+      for (const r of results.filter((x) => x.script === 'profile:lab')) expect(r.out, 'and says which file it wrote').toMatch(/CPU profile: \S+\.cpuprofile/);
       const parsed = JSON.parse(fs.readFileSync(path.join(profileDir, profiles[0]!), 'utf8')) as { nodes?: unknown[] };
       expect(Array.isArray(parsed.nodes), 'a .cpuprofile DevTools can load').toBe(true);
     } finally {
