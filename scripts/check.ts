@@ -11,6 +11,7 @@ import { runIsolated } from './lib/run-isolated.ts';
 import { abortedRecords } from './lib/results.ts';
 import { readSummary } from './lib/summary.ts';
 import { STEPS, nextStep, selectSteps, type Step } from './lib/steps.ts';
+import { missingLine, missingPackages } from './lib/system-packages.ts';
 import { stageDirs } from './lib/stages.ts';
 import { LABS, ROOT, SOLUTIONS } from './lib/paths.ts';
 import { warmImportsCache } from '../labs/kit/imports.ts';
@@ -27,6 +28,11 @@ if ('error' in selection) {
   process.exit(2);
 }
 const steps: Step[] = selection;
+const missing = missingPackages(steps.map((s) => s.id));
+if (missing.length) {
+  console.error(c.red(missingLine(missing)));
+  process.exit(2);
+}
 const JOBS = values.jobs !== undefined ? integerFlag('jobs', values.jobs, 1, 16) : Math.max(1, Number(process.env.WIZZ_CHECK_JOBS) || 2);
 
 const SOLUTIONS_RUN = path.join(os.tmpdir(), `wizz-solutions-run-${process.pid}.json`);
