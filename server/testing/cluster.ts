@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNetwork, type AddressMode, type Network, type NetworkOptions } from './netns.ts';
 import { startRedis } from './redis.ts';
+import { startSentinelRedis, type SentinelRedis } from './sentinel.ts';
 import { startPostgres } from './postgres.ts';
 import { WizzClient } from '../client/wizz-client.ts';
 
@@ -22,6 +23,8 @@ export type PostgresServer = Awaited<ReturnType<typeof startPostgres>>;
 
 export interface ClusterOptions {
   hosts: number;
+  /** 'single' (default): one redis-server. 'sentinel': a primary, a replica and three sentinels (failover tests). */
+  redis?: 'single' | 'sentinel';
   /** Presence lease in seconds (WIZZ_PRESENCE_LEASE); the server's default when absent. */
   leaseS?: number;
   /** Reactor processes per host (default 1). */
@@ -65,8 +68,10 @@ export interface Cluster {
   mode: AddressMode;
   /** One line saying where everything is (netns or 127.0.0.x), for the test log. */
   description: string;
-  /** The engines (kill, restart, pause… for fault tests). */
+  /** The engines (kill, restart, pause… for fault tests). `redis` throws in 'sentinel' mode: use `sentinel`. */
   redis: RedisServer;
+  /** The replicated Redis and its sentinels ('sentinel' mode), else null. */
+  sentinel: SentinelRedis | null;
   postgres: PostgresServer;
   /** Where the hosts reach them. */
   redisUrl: string;
@@ -104,14 +109,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   };
   try {
     try {
-      services = await startServices(network.serviceAddress);
+      services = await startServices(network.serviceAddress, options.redis ?? 'single');
     } catch (err) {
       if (network.mode !== 'netns' || !/EADDRNOTAVAIL|EACCES|bind/i.test((err as Error).message)) throw err;
       // The engines could not listen on the bridge: the namespaces could not reach them.
       network.teardown();
       network = createNetwork(options.hosts, { mode: 'loopback' });
       network.description = `${network.description}; netns not used: ${(err as Error).message.split('\n')[0]}`;
-      services = await startServices(network.serviceAddress);
+      services = await startServices(network.serviceAddress, options.redis ?? 'single');
     }
     for (const [i, place] of network.hosts.entries()) {
       const env: Record<string, string> = {
@@ -139,7 +144,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     hosts,
     mode: network.mode,
     description: network.description,
-    redis: services.redis,
+    get redis(): RedisServer {
+      if (!services!.redis) throw new Error('this cluster runs on Redis Sentinel: use cluster.sentinel');
+      return services!.redis;
+    },
+    sentinel: services.sentinel,
     postgres: services.postgres,
     redisUrl: services.redisUrl,
     databaseUrl: services.databaseUrl,
@@ -149,7 +158,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 }
 
 interface Services {
-  redis: RedisServer;
+  redis: RedisServer | null;
+  sentinel: SentinelRedis | null;
   postgres: PostgresServer;
   /** The URLs as the hosts must use them. */
   redisUrl: string;
@@ -157,16 +167,18 @@ interface Services {
   stop(): Promise<void>;
 }
 
-/** Redis and PostgreSQL, both listening where every host can reach them (`address`). */
-async function startServices(address: string): Promise<Services> {
-  const [r, p] = await Promise.allSettled([startRedis({ host: address }), startPostgres({ host: address })]);
+/** Redis (one server, or replicated under Sentinel) and PostgreSQL, where every host can reach them (`address`). */
+async function startServices(address: string, redisMode: 'single' | 'sentinel'): Promise<Services> {
+  const redisStart = redisMode === 'sentinel' ? startSentinelRedis({ host: address }) : startRedis({ host: address });
+  const [r, p] = await Promise.allSettled([redisStart, startPostgres({ host: address })]);
   const started = [r, p].flatMap((x) => (x.status === 'fulfilled' ? [x.value] : []));
   const stop = async () => void (await Promise.allSettled(started.map((x) => x.stop())));
   if (r.status === 'rejected' || p.status === 'rejected') {
     await stop();
     throw r.status === 'rejected' ? r.reason : (p as PromiseRejectedResult).reason;
   }
-  return { redis: r.value, postgres: p.value, redisUrl: r.value.url, databaseUrl: p.value.url, stop };
+  const sentinel = redisMode === 'sentinel' ? (r.value as SentinelRedis) : null;
+  return { redis: sentinel ? null : (r.value as RedisServer), sentinel, postgres: p.value, redisUrl: r.value.url, databaseUrl: p.value.url, stop };
 }
 
 class Host implements ClusterHost {
