@@ -23,6 +23,8 @@ export interface HarnessOptions {
   /** Connections of all reactors together, as the cluster counts them. */
   maxConnections?: number;
   maxRoomMembers?: number;
+  /** log2 of scrypt's N (default 10: fast hashes, tests log in a lot). */
+  scryptLogN?: number;
   /** Database requests waiting at most, and how the actor thread is started. */
   actor?: Pick<ActorOptions, 'maxPending' | 'spawn'>;
 }
@@ -55,7 +57,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       router: new HubRouter(link),
       db: new LinkDb(link),
       limits: options.limits,
-      scryptLogN: 10, // fast hashes: tests log in a lot
+      scryptLogN: options.scryptLogN ?? 10, // fast hashes: tests log in a lot
       log: options.log ?? (() => {}),
       policy: options.policy,
       ...(options.maxConnections === undefined
