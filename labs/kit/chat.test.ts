@@ -28,9 +28,14 @@ describe('ChatRoom', () => {
   it('LOGIN renames, SAY answers the sender and broadcasts one shared frame to the others', () => {
     const room = new ChatRoom({ now: () => 1234 });
     for (const fd of [4, 5, 6]) room.join(fd);
-    expect(to(room.handle(4, { type: MessageType.LOGIN, body: { id: 1, user: 'ada', password: 'x' } }), 4)).toEqual([
-      { type: MessageType.OK, body: { re: 1, user: 'ada', pending: 0 } },
+    const login = room.handle(4, { type: MessageType.LOGIN, body: { id: 1, user: 'ada', password: 'x' } });
+    expect(to(login, 4)).toEqual([{ type: MessageType.OK, body: { re: 1, user: 'ada', pending: 0 } }]);
+    // The others heard guest4 join: they hear guest4 leave and ada join, not a stranger speak.
+    expect(to(login, 5)).toEqual([
+      { type: MessageType.PRESENCE, body: { room: '#lobby', user: 'guest4', event: 'leave' } },
+      { type: MessageType.PRESENCE, body: { room: '#lobby', user: 'ada', event: 'join' } },
     ]);
+    expect(to(room.handle(4, { type: MessageType.LOGIN, body: { id: 3, user: 'ada' } }), 5), 'the same name again: nothing to announce').toEqual([]);
     const d = room.handle(4, { type: MessageType.SAY, body: { id: 2, text: 'hi' } });
     expect(to(d, 4)).toEqual([{ type: MessageType.OK, body: { re: 2, ts: 1234 } }]);
     const room5 = to(d, 5);

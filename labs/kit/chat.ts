@@ -74,7 +74,7 @@ export class ChatRoom {
     return this.users.get(conn);
   }
 
-  /** A new connection enters #lobby as `guest<fd>`; the others hear about it. */
+  /** A new connection enters #lobby as `guest<fd>`; the others hear about it (and, on LOGIN, of its new name). */
   join(conn: number): Delivery[] {
     if (this.users.has(conn)) throw new Error(`connection ${conn} joined twice: was its fd closed and reused without leave()?`);
     const user = `guest${conn}`;
@@ -115,8 +115,11 @@ export class ChatRoom {
         if (typeof name !== 'string' || name.length === 0 || name.length > MAX_USER_LENGTH) {
           return badRequest(`LOGIN needs a user name of 1–${MAX_USER_LENGTH} characters`);
         }
+        // The others heard `guest<fd>` join: a new name is that member leaving and `name` joining,
+        // in PRESENCE's own words, or they would hear from a stranger nobody announced.
+        const renamed = name === user ? [] : [...this.announce(conn, user, 'leave'), ...this.announce(conn, name, 'join')];
         this.users.set(conn, name);
-        return reply({ user: name, pending: 0 });
+        return [...reply({ user: name, pending: 0 }), ...renamed];
       }
       case MessageType.JOIN:
         return reply({ room: LOBBY, members: this.listUsers() });

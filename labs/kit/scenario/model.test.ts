@@ -33,7 +33,8 @@ describe('scenario model', () => {
     const replies = canons(p, 1, 1);
     expect(replies[0]).toMatch(/^OK \{"re":"B\.1","user":"b-1","pending":0\}$/);
     expect(replies[1]).toBe('OK {"re":"B.2","users":["guest4","b-1"]}');
-    expect(canons(p, 1, 0)).toEqual(['ROOM b-1: "B3-"']);
+    // The others hear the old name leave and the new one join before it speaks (chat.ts).
+    expect(canons(p, 1, 0)).toEqual(['PRESENCE guest5 leave', 'PRESENCE b-1 join', 'ROOM b-1: "B3-"']);
   });
 
   it('drops a client that never reads once its queue would pass the bound, and tells the others', () => {

@@ -317,9 +317,15 @@ class Model {
       case 'login': {
         const user = `${c.label.toLowerCase()}-${this.requestSeq}`;
         if (handled) {
+          const was = c.name;
           c.name = user;
           this.members.set(c.id, user);
           this.reply(c, MessageType.OK, { re: id, user, pending: 0 });
+          // A new name: the others hear the old one leave and the new one join (chat.ts).
+          if (was !== user && this.members.size <= DEFAULT_PRESENCE_LIMIT) {
+            this.toOthers(c, MessageType.PRESENCE, { room: LOBBY, user: was, event: 'leave' });
+            this.toOthers(c, MessageType.PRESENCE, { room: LOBBY, user, event: 'join' });
+          }
         }
         return encodeFrame(MessageType.LOGIN, { id, user, password: 'pw' });
       }
