@@ -1,12 +1,13 @@
-// `npm run cluster -- --hosts 3 [--base-port 7701] [--reactors 1] [--lease 5] [--quiet]`: a local
+// `npm run cluster -- --hosts 3 [--base-port 7701] [--reactors 1] [--lease 5] [--sentinel] [--quiet]`: a local
 // demo of many wizz hosts acting as one — a throwaway redis-server and PostgreSQL (temp dirs, free
 // ports; Debian packages redis-server and postgresql), then N hosts on 127.0.0.1, each with its own
-// port. Connect a client to any of them; Ctrl-C (or SIGTERM) stops everything and removes the temp
+// port. With --sentinel, Redis is a primary, a replica and three sentinels (kill the primary and
+// watch the hosts follow the promoted replica). Connect a client to any of them; Ctrl-C (or SIGTERM) stops everything and removes the temp
 // dirs.
 import { parseArgs } from 'node:util';
 import { startCluster, type Cluster } from '../server/testing/cluster.ts';
 
-const USAGE = 'usage: npm run cluster -- [--hosts 3] [--base-port P] [--reactors 1] [--lease S] [--quiet]';
+const USAGE = 'usage: npm run cluster -- [--hosts 3] [--base-port P] [--reactors 1] [--lease S] [--sentinel] [--quiet]';
 let values;
 try {
   ({ values } = parseArgs({
@@ -16,6 +17,7 @@ try {
       reactors: { type: 'string', default: '1' },
       lease: { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      sentinel: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   }));
@@ -68,6 +70,7 @@ try {
     hosts,
     reactors,
     leaseS,
+    redis: values.sentinel ? 'sentinel' : 'single',
     network: 'localhost',
     ports: basePort ? Array.from({ length: hosts }, (_, i) => basePort + i) : undefined,
     onOutput: values.quiet ? undefined : (host, line) => console.log(`[${host}] ${line}`),
@@ -83,7 +86,8 @@ try {
 if (interruptedDuringStart) await stop('interrupted');
 
 console.log(`
-redis       ${cluster.redis.url}
+${cluster.sentinel ? `redis       ${cluster.sentinel.url}
+            primary on port ${await cluster.sentinel.primaryPort()}; try: kill -9 $(pgrep -f 'redis-server .*:${await cluster.sentinel.primaryPort()}')` : `redis       ${cluster.redis.url}`}
 postgresql  ${cluster.postgres.url}
 ${cluster.hosts.map((h) => `${h.name.padEnd(11)} ${h.address}:${h.port}   npm run client -- --port ${h.port}`).join('\n')}
 
