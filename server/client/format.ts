@@ -44,7 +44,10 @@ export function formatPush(frame: Frame, me: string | null): string {
 
 export const HELP = `commands:
   /register [user] <password>   create an account (user defaults to --user)
-  /login [user] <password>      log in (stored messages arrive right after)
+  /login [user] <password>      log in (stored messages arrive right after; a dropped
+                                connection resumes the session by itself, no password resent)
+  /password <old> <new>         change your password (every other session token is revoked)
+  /logout [all]                 end this session (all: every device's too) and leave
   /msg <user> <text>            direct message
   /wizz <user>                  nudge someone who is online
   /join <#room>                 join a room and make it the current one

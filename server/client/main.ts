@@ -1,28 +1,40 @@
 // `npm run client -- --user alice [--host 127.0.0.1] [--port 7777]`: an interactive terminal client.
+// Against the reference server it keeps LOGIN's session token in memory (never on disk) and, when
+// the connection drops, reconnects and RESUMEs with it instead of sending the password again.
 // It asks the server what it is first (detect.ts): against a lab server (`npm run lab -- NN`), which
 // serves the lab chat — LOGIN with any password, one room #lobby that every connection is in, SAY,
 // WHO, PING — it offers exactly that; against the reference server, the whole protocol.
 import readline from 'node:readline';
-import { parseArgs } from 'node:util';
+import { parseFlags } from '../util/cli.ts';
 import { WizzClient, RequestFailed } from './wizz-client.ts';
 import { Req, Srv } from '../protocol/codes.ts';
 import { formatPush, HELP, LAB_HELP, printable } from './format.ts';
 import { detectServer, LAB_COMMANDS } from './detect.ts';
 import type { Frame } from '../protocol/frame.ts';
 
-const { values } = parseArgs({
-  options: {
+const values = parseFlags(
+  {
     user: { type: 'string' },
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '7777' },
   },
-});
+  `usage: npm run client -- [--user NAME] [--host 127.0.0.1] [--port 7777]
+  --user   the name /register and /login use when you give only a password
+  --host   the server's address (default 127.0.0.1)
+  --port   the server's port (default 7777)
+Type /help once connected for the commands. A dropped connection resumes the session with its token.`,
+);
 
 let me: string | null = null;
 let room: string | null = null;
 const defaultUser = values.user ?? null;
 /** Set by /quit and Ctrl-D, so the socket closing is not reported as the server's doing. */
 let quitting = false;
+
+/** LOGIN's session token (reference server only), kept in memory for RESUME after a drop. */
+let token: string | null = null;
+/** Why the server said it closes the connection (an ERROR without `re`): then there is no resuming. */
+let closedBecause: string | null = null;
 
 let client: WizzClient;
 try {
@@ -100,15 +112,60 @@ const release = () => {
   held = null;
   frames.forEach(display);
 };
-client.onPush = (frame) => (held ? held.push(frame) : display(frame));
-client.retainPushed = false;
+/** Listens to `c` as the client's connection: its pushes, and what to do when it closes. */
+function attach(c: WizzClient): void {
+  c.onPush = (frame) => {
+    if (frame.type === Srv.ERROR && frame.body.re === undefined) closedBecause = String(frame.body.code);
+    if (held) held.push(frame);
+    else display(frame);
+  };
+  c.retainPushed = false;
+  void c.closed.then(() => onClosed(c));
+}
+attach(client);
 // The server closes a connection that sends nothing for 5 minutes (--idle-timeout); a person
 // reading without typing is not idle, so the client PINGs now and then.
 setInterval(() => void client.request(Req.PING, {}, 30_000).catch(() => {}), 60_000).unref();
-void client.closed.then(() => {
-  if (!quitting) show('connection closed by the server');
+
+async function onClosed(c: WizzClient): Promise<void> {
+  if (c !== client || quitting) return;
+  // The server said why (session_replaced, timeout, …): resuming would undo what it meant.
+  if (token !== null && closedBecause === null && (await resumeAfterDrop())) return;
+  show('connection closed by the server');
   process.exit(0);
-});
+}
+
+/** Reconnects with growing pauses (0.25 s … 8 s, 8 tries) and RESUMEs; false when the server stays away. */
+async function resumeAfterDrop(): Promise<boolean> {
+  show(`connection lost; resuming your session as ${me}…`);
+  for (let attempt = 0; attempt < 8; attempt++) {
+    await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 8_000)));
+    let next: WizzClient;
+    try {
+      next = await WizzClient.connect(Number(values.port), values.host);
+    } catch {
+      continue;
+    }
+    held = [];
+    closedBecause = null;
+    client = next;
+    attach(next);
+    try {
+      const ok = await next.call(Req.RESUME, { token });
+      show(`resumed as ${me}${ok.pending ? `; ${ok.pending} message(s) waited for you:` : ''}`);
+    } catch (err) {
+      if (!(err instanceof RequestFailed)) continue; // dropped again: try again
+      // Expired or revoked (a new password, a LOGOUT elsewhere): connected, but logged out.
+      show(`! could not resume (${err.code}): log in again with /login`);
+      token = null;
+      me = null;
+    } finally {
+      release();
+    }
+    return true;
+  }
+  return false;
+}
 
 // Pushes that arrive while we ask what the server is wait for the banner.
 held = [];
@@ -163,11 +220,25 @@ async function run(line: string): Promise<void> {
       try {
         const ok = await client.call(Req.LOGIN, { user: up[0], password: up[1] });
         me = up[0];
+        token = typeof ok.token === 'string' ? ok.token : null;
         show(`logged in as ${me}${ok.pending ? `; ${ok.pending} message(s) waited for you:` : ''}`);
       } finally {
         release();
       }
       return;
+    }
+    case '/password': {
+      if (args.length !== 2) return show('usage: /password <old> <new>');
+      const ok = await client.call(Req.PASSWORD, { password: args[0], newPassword: args[1] });
+      token = typeof ok.token === 'string' ? ok.token : token;
+      return show('password changed; every other session was signed out');
+    }
+    case '/logout': {
+      if (args[0] !== undefined && args[0] !== 'all') return show('usage: /logout [all]');
+      await client.call(Req.LOGOUT, args[0] === 'all' ? { all: true } : {});
+      quitting = true; // before the close that follows the OK: that close is no drop to resume from
+      show(args[0] === 'all' ? 'logged out everywhere' : 'logged out');
+      return quit();
     }
     case '/msg': {
       if (args.length < 2) return show('usage: /msg <user> <text>');
