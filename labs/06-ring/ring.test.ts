@@ -214,14 +214,15 @@ async function rawProducer(rings: SpscRing[], bell: Doorbell): Promise<{ go: () 
 }
 
 /** Waits for a FanIn.run on this thread; a stall is reported in ~1 s with the rings' state. */
-function runWatched(running: Promise<void>, rings: SpscRing[], bell: Doorbell, progress: () => number, what: string) {
+/** `emptyAndAsleep`: what run() asleep on empty rings means in this test (there are no producer threads here). */
+function runWatched(running: Promise<void>, rings: SpscRing[], bell: Doorbell, progress: () => number, what: string, emptyAndAsleep: string) {
   return watchProgress(running, {
     what,
     progress,
     stallMs: 2000,
     stuck: () => rings.some((r) => ((Atomics.load(r.i32, LAYOUT.tail) - Atomics.load(r.i32, LAYOUT.head)) | 0) > 0),
     stuckMs: 1000,
-    state: () => describeRings(rings, LAYOUT, bell.word, 'run()'),
+    state: () => describeRings(rings, LAYOUT, bell.word, 'run()', emptyAndAsleep),
   });
 }
 
@@ -271,7 +272,8 @@ describe('06-ring: FanIn, the reactor side, on one thread', () => {
     const idleLooks = Math.max(...looks.map((l) => l())) - lookedBefore;
     const idleReads = bellReads - readBefore;
     producer.go(); // another thread publishes one message per ring and rings the doorbell
-    await runWatched(running, rings, bell, () => received, 'run() after a producer thread pushed into the 3 rings it was sleeping on and rang');
+    await runWatched(running, rings, bell, () => received, 'run() after a producer thread pushed into the 3 rings it was sleeping on and rang',
+      'the producer\'s 3 messages were taken off the rings, yet run() sleeps: once onMessage has had all 3, done() is true — ask it again after each drain, before sleeping.');
     await producer.done;
     expect(received).toBe(3);
     expect(
@@ -287,7 +289,8 @@ describe('06-ring: FanIn, the reactor side, on one thread', () => {
     // done() turns true between the loop's check and the drain's end — as a stop flag another
     // thread sets would. Nobody will ring the doorbell again: sleeping on it now never ends.
     const running = new FanIn(rings, bell).run(() => {}, () => ++asked >= 2);
-    await runWatched(running, rings, bell, () => asked, 'run() whose done() turned true during an empty drain');
+    await runWatched(running, rings, bell, () => asked, 'run() whose done() turned true during an empty drain',
+      'done() is true by now and nothing will ever ring the doorbell again — ask done() at the top of every turn and again right after the drain, before sleeping (`while (!done()) { …drain…; if (done()) return; … }`).');
     expect(asked, 'done() is asked again right after the drain, before sleeping on the doorbell').toBeLessThanOrEqual(3);
   });
 
@@ -311,7 +314,8 @@ describe('06-ring: FanIn, the reactor side, on one thread', () => {
       () => firedAfter !== null || handled >= limit,
     );
     try {
-      await runWatched(running, [ring], bell, () => handled, 'run() under sustained load');
+      await runWatched(running, [ring], bell, () => handled, 'run() under sustained load',
+        'the test stopped feeding it because done() is true: run() must return then, not sleep — ask done() after each drain, before sleeping.');
     } finally {
       clearTimeout(timer);
     }

@@ -87,7 +87,14 @@ export interface RingLayout {
  * slots; the doorbell's value; and who was asleep on it. Finding that out wakes the sleepers
  * (Atomics.notify reports how many it woke) — fine, the wait is being abandoned anyway.
  */
-export function describeRings(rings: Array<{ i32: Int32Array }>, layout: RingLayout, doorbell: Int32Array, consumer = 'the consumer'): string {
+export function describeRings(
+  rings: Array<{ i32: Int32Array }>,
+  layout: RingLayout,
+  doorbell: Int32Array,
+  consumer = 'the consumer',
+  /** What it means when every ring is empty and the consumer sleeps; the default assumes producer threads. */
+  emptyAndAsleep = `the producers stopped pushing (a full ring they never retried?).`,
+): string {
   let waiting = 0;
   const parts = rings.map(({ i32 }, i) => {
     const head = Atomics.load(i32, layout.head);
@@ -104,7 +111,7 @@ export function describeRings(rings: Array<{ i32: Int32Array }>, layout: RingLay
       : waiting > 0
         ? `Messages are waiting and nobody sleeps on the doorbell: ${consumer} is not looking at the rings (its loop ended, or it waits on something else).`
         : sleepers > 0
-          ? `Every ring is empty and ${consumer} sleeps on the doorbell: the producers stopped pushing (a full ring they never retried?).`
+          ? `Every ring is empty and ${consumer} sleeps on the doorbell: ${emptyAndAsleep}`
           : `Every ring is empty and nobody sleeps on the doorbell.`;
   return `rings: ${parts.join('; ')}\ndoorbell: value ${bell}, ${sleepers} waiter(s) asleep on it.\n${why}`;
 }
