@@ -3,9 +3,11 @@
 // 40 connections hashing from one address used to make everybody else's LOGIN wait behind them.
 // Here at most `concurrency` hashes run at once per process, the rest wait in a bounded queue, and
 // the waiting ones are served round-robin across client addresses (one FIFO per address, with a
-// small cap): a flood from one address lengthens that address's own wait, and anybody else waits
-// for at most one hash per other waiting address. Beyond either cap: `rate_limited` at once,
-// saying how long to wait — never an unbounded wait.
+// cap): a flood from one address lengthens that address's own wait, and anybody else waits for at
+// most one hash per other waiting address. When the whole queue is full, a newcomer takes the
+// place of the newest hash of the address that has the most waiting (that one is refused), so
+// floods from a few addresses cannot keep everybody else out. Beyond the caps: `rate_limited` at
+// once, saying how long to wait — never an unbounded wait.
 import { WizzError } from '../protocol/codes.ts';
 
 export interface HashGateOptions {
@@ -20,14 +22,18 @@ export interface HashGateOptions {
 /**
  * Two at once: on this kind of machine (2 cores, one reactor per core) more would not hash faster,
  * only hold more 128 MiB buffers and leave fewer of libuv's 4 threads for dns.lookup and fs.
+ * 64 waiting at ~0.3 s a hash, two at a time: about 10 s at most in the queue. 16 per address:
+ * a household or an office behind one NAT logging in together.
  */
-export const DEFAULT_HASH_GATE: HashGateOptions = { concurrency: 2, maxQueued: 64, maxQueuedPerAddress: 4 };
+export const DEFAULT_HASH_GATE: HashGateOptions = { concurrency: 2, maxQueued: 64, maxQueuedPerAddress: 16 };
 
 interface Waiter {
   start(): void;
   /** False when whoever asked has gone (its connection closed): skipped, never run. */
   wanted(): boolean;
   cancel(): void;
+  /** Evicted for a newcomer from a less busy address. */
+  refuse(): void;
 }
 
 export class HashGate {
@@ -52,14 +58,16 @@ export class HashGate {
   run<T>(address: string, job: () => Promise<T>, wanted: () => boolean = () => true): Promise<T> {
     if (this.running < this.options.concurrency && this.queued === 0) return this.execute(job);
     const mine = this.queues.get(address);
-    if ((mine?.length ?? 0) >= this.options.maxQueuedPerAddress || this.queued >= this.options.maxQueued) {
-      return Promise.reject(new WizzError('rate_limited', `server busy hashing passwords; retry in ${this.retryInS()} s`));
+    const waiting = mine?.length ?? 0;
+    if (waiting >= this.options.maxQueuedPerAddress || (this.queued >= this.options.maxQueued && !this.evictFor(waiting))) {
+      return Promise.reject(this.busy());
     }
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter = {
         start: () => this.execute(job).then(resolve, reject),
         wanted,
         cancel: () => reject(new WizzError('unavailable', 'the connection closed while its password waited to be checked')),
+        refuse: () => reject(this.busy()),
       };
       if (mine) mine.push(waiter);
       else this.queues.set(address, [waiter]);
@@ -70,6 +78,30 @@ export class HashGate {
   /** Seconds until a hash asked for now would likely run: the queue ahead of it, `concurrency` at a time. */
   retryInS(): number {
     return Math.max(1, Math.ceil((((this.queued + this.running) / this.options.concurrency) * this.hashMs) / 1000));
+  }
+
+  private busy(): WizzError {
+    return new WizzError('rate_limited', `server busy hashing passwords; retry in ${this.retryInS()} s`);
+  }
+
+  /**
+   * The queue is full: refuses the newest hash of the address with the most waiting, if it has at
+   * least two more than the newcomer's address (so shares even out, never swap back and forth).
+   */
+  private evictFor(newcomerWaiting: number): boolean {
+    let longest: Waiter[] | null = null;
+    let longestAddress = '';
+    for (const [address, waiters] of this.queues) {
+      if (!longest || waiters.length > longest.length) {
+        longest = waiters;
+        longestAddress = address;
+      }
+    }
+    if (!longest || longest.length < newcomerWaiting + 2) return false;
+    longest.pop()!.refuse();
+    this.queued--;
+    if (longest.length === 0) this.queues.delete(longestAddress);
+    return true;
   }
 
   private async execute<T>(job: () => Promise<T>): Promise<T> {

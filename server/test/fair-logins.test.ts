@@ -41,24 +41,28 @@ describe('the hash gate (unit)', () => {
     expect(log).toEqual(['a0', 'a1', 'b0', 'c0', 'a2', 'a3', 'a4']);
   });
 
-  it('is bounded: beyond an address\'s share or the whole queue, rate_limited at once with a retry hint', async () => {
-    const gate = new HashGate({ concurrency: 1, maxQueued: 6, maxQueuedPerAddress: 2 });
+  it('is bounded: beyond an address\'s share, rate_limited at once with a retry hint; a full queue makes room for a newcomer from the busiest address', async () => {
+    const gate = new HashGate({ concurrency: 1, maxQueued: 5, maxQueuedPerAddress: 3 });
     const log: string[] = [];
-    const jobs = Array.from({ length: 8 }, (_, i) => manualJob(log, `j${i}`));
-    const runs = [
-      gate.run('a', jobs[0]!.job), // running
-      gate.run('a', jobs[1]!.job),
-      gate.run('a', jobs[2]!.job),
-    ];
-    const refused = gate.run('a', jobs[3]!.job);
+    const jobs = Array.from({ length: 9 }, (_, i) => manualJob(log, `j${i}`));
+    const runs = [0, 1, 2, 3].map((i) => gate.run('a', jobs[i]!.job)); // j0 runs, j1-j3 wait
+    const refused = gate.run('a', jobs[4]!.job);
     await expect(refused).rejects.toThrow(WizzError);
     await expect(refused).rejects.toMatchObject({ code: 'rate_limited', message: expect.stringMatching(/server busy hashing passwords; retry in \d+ s/) });
-    runs.push(gate.run('b', jobs[4]!.job), gate.run('b', jobs[5]!.job), gate.run('c', jobs[6]!.job), gate.run('c', jobs[7]!.job));
-    expect(gate.stats.queued).toBe(6);
-    await expect(gate.run('d', async () => 'never')).rejects.toMatchObject({ code: 'rate_limited' });
-    for (const j of jobs) j.finish();
-    await Promise.all(runs);
-    expect(log).not.toContain('j3');
+    runs.push(gate.run('b', jobs[5]!.job), gate.run('b', jobs[6]!.job));
+    expect(gate.stats.queued).toBe(5);
+    // Full. c has nothing waiting, a has three: a's newest (j3) gives way to c.
+    const c = gate.run('c', jobs[7]!.job);
+    await expect(runs[3]).rejects.toMatchObject({ code: 'rate_limited' });
+    // Full again, and no address has two more waiting than b: b's newcomer is refused.
+    await expect(gate.run('b', jobs[8]!.job)).rejects.toMatchObject({ code: 'rate_limited' });
+    expect(gate.stats).toEqual({ running: 1, queued: 5, addresses: 3 });
+    for (const j of jobs) {
+      j.finish();
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all([...runs.slice(0, 3), ...runs.slice(4), c]);
+    expect(log).toEqual(['j0', 'j1', 'j5', 'j7', 'j2', 'j6']);
   });
 
   it('a waiting hash whose connection closed is skipped, never run', async () => {

@@ -59,7 +59,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       limits: options.limits,
       scryptLogN: options.scryptLogN ?? 10, // fast hashes: tests log in a lot
       log: options.log ?? (() => {}),
-      policy: options.policy,
+      // Tests log in from one address, many at once: the hash gate queues them all unless a test
+      // is about the gate (limits/hash-gate.ts has the production bounds).
+      policy: { hashGate: { concurrency: 2, maxQueued: 100_000, maxQueuedPerAddress: 100_000 }, ...options.policy },
       ...(options.maxConnections === undefined
         ? {}
         : { admit: () => reactors.reduce((n, r) => n + r.connectionCount, 0) < options.maxConnections! }),
