@@ -135,7 +135,12 @@ describe('08-profile: the measurement harness', () => {
         });
         return 0;
       });
-      expect(after.gcCount, `two collections ran after the workload had returned (while you waited for late entries): they are not the run's. Keep the entries whose startTime is inside [start, end] — your report ${show(after)} (hint 3)`).toBe(0);
+      // Two mistakes let them in: keeping entries past `end`, or taking `end` after the wait (then
+      // the wait is inside [start, end]); the wall time of a workload that returns at once tells which.
+      const why = after.wallMs >= 15
+        ? `your wallMs is ${after.wallMs.toFixed(1)} ms for a workload that returns at once: \`end\` is taken after the wait for late entries, so the wait counts as the run and its collections fall inside [start, end]. Note \`end\` right after the workload returns, before waiting`
+        : `they are not the run's. Keep the entries whose startTime is inside [start, end]`;
+      expect(after.gcCount, `two collections ran after the workload had returned (while you waited for late entries): ${why} — your report ${show(after)} (hint 3)`).toBe(0);
       expect(after.gcMs, `no collection inside the run — your report ${show(after)}`).toBe(0);
     }
     // wallMs is the run, not the run plus the wait for late entries: an empty workload takes ~0 ms.

@@ -58,6 +58,11 @@ function whereToLook(story: Story, step: number, problem: string): string | null
       'refuse the newcomer with your spare fd (close it, accept4, write ERROR server_full, close, reserve the spare again) — see "The fd limit" in the README.';
   }
   if (/crashed|never went to sleep|runServer/.test(problem)) return null;
+  if (/PRESENCE \S+ leave/.test(problem) && /never received/.test(problem) && /still holds fd/.test(problem)) {
+    return kind === 'say-and-fin'
+      ? 'the server never saw this peer go: its FIN came with its last bytes, so the read() that returns 0 comes only after the one that returns them — and an edge-triggered socket is not reported again, so a server that reads once per event never makes it. Read until read() returns -EAGAIN or 0; on 0, close the fd and tell the room (room.leave).'
+      : 'the server never saw this peer go: the read() that returns 0 (or fails) never happened, or was not taken as the end. Read until -EAGAIN (edge-triggered sockets are reported once); on 0 or an error, close the fd and tell the room (room.leave).';
+  }
   if (/PRESENCE \S+ leave/.test(problem) && /never received/.test(problem)) {
     return 'whenever a connection goes — EOF, reset, an error, or dropped for not reading — close its fd *and* tell the room (room.leave), on every path.';
   }

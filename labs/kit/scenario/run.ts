@@ -163,7 +163,10 @@ async function playSteps(run: StageRun, storyPlan: Plan, checkStop: boolean, slo
 
     for (const id of readers) {
       const problem = compareStream(clients[id]!, framesOf, id, seen.get(id)!, before.get(id) ?? 0);
-      if (problem) return { step: i, problem };
+      // A missing PRESENCE leave has two causes: the room was not told, or the server never saw the
+      // peer go (it still holds its fd: the read that returns 0 never happened). Say which.
+      const fds = problem && /PRESENCE \S+ leave/.test(problem) ? compareFds(run.proc.openFds(), step.fds, clients) : null;
+      if (problem) return { step: i, problem: fds ? `${problem}, and ${fds}` : problem };
     }
     for (const [id, must] of step.departing) {
       gone.add(id);
