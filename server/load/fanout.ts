@@ -13,6 +13,7 @@ import { WizzClient } from '../client/wizz-client.ts';
 import { Req, Srv } from '../protocol/codes.ts';
 import { encodeFrame } from '../protocol/frame.ts';
 import { Histogram } from './histogram.ts';
+import { signIn } from './account.ts';
 import { StampScanner, stampedText } from './stamp.ts';
 
 export type Protocol = 'wizz' | 'redis';
@@ -123,10 +124,11 @@ function meter() {
 async function loggedIn(port: number, user: string): Promise<WizzClient> {
   const c = await WizzClient.connect(port, '127.0.0.1', 30_000);
   c.retainPushed = false;
-  const reg = await c.request(Req.REGISTER, { user, password: PASSWORD }, 60_000);
-  if (reg.type === Srv.ERROR && reg.body.code !== 'user_taken') throw new Error(`REGISTER ${user}: ${String(reg.body.code)}`);
-  const login = await c.request(Req.LOGIN, { user, password: PASSWORD }, 60_000);
-  if (login.type === Srv.ERROR) throw new Error(`LOGIN ${user}: ${String(login.body.code)}`);
+  try {
+    await signIn(c, user, PASSWORD); // waits out the server's per-address pushback (one address, many logins)
+  } catch (err) {
+    throw new Error(`sign-in of ${user}: ${(err as Error).message}`);
+  }
   return c;
 }
 

@@ -65,7 +65,7 @@ function printTable(r: LoadResult): void {
   const ms = (x: number) => (Number.isNaN(x) ? '—' : `${x.toFixed(1)} ms`);
   const errors = Object.entries(r.errors);
   const rows: Array<[string, string]> = [
-    ['connected', `${r.connected} / ${options.clients}`],
+    ['connected', `${r.connected} / ${options.clients}${r.resumed ? ` (${r.resumed} dropped and came back with RESUME)` : ''}`],
     ['sent', `${r.sent} (${r.acked} acknowledged)`],
     ['delivered', `${r.delivered} of ${r.expected} expected`],
     ['msgs/s sent', r.sentPerS.toFixed(0)],

@@ -1,11 +1,14 @@
 // The load generator's core, callable from the CLI and from perf benchmarks: N clients register,
 // log in and join rooms, then for `durationS` seconds send at a fixed total rate — room SAYs
 // (fanned out to every other member) and direct messages — and every delivery's latency is
-// measured from the send time carried in its text. 127.0.0.1 only.
+// measured from the send time carried in its text. Each simulated user logs in once; a client whose
+// connection drops while sending reconnects and RESUMEs with its session token (no password, no
+// scrypt) and rejoins its room. 127.0.0.1 only.
 import { WizzClient } from '../client/wizz-client.ts';
 import { Req, Srv } from '../protocol/codes.ts';
 import type { Frame } from '../protocol/frame.ts';
 import { Histogram } from './histogram.ts';
+import { resumeSession, signIn, SignInFailed } from './account.ts';
 
 export interface LoadOptions {
   port: number;
@@ -24,6 +27,10 @@ export interface LoadOptions {
   /** User names are `${prefix}${i}`; accounts are reused across runs. */
   prefix?: string;
   connectConcurrency?: number;
+  /** After sending, how long to wait for replies and deliveries still in flight (default 15 s). */
+  drainS?: number;
+  /** A request unanswered this long counts as `timeout` (default 30 s; one cut off by a dropped connection never is). */
+  requestTimeoutMs?: number;
   /** Give up connecting new clients after this long (scrypt makes 2,000 logins take a while). */
   setupTimeoutS?: number;
   /** Called about twice a second. */
@@ -43,6 +50,8 @@ export interface LoadResult {
   sent: number;
   /** Sends the server acknowledged. */
   acked: number;
+  /** Dropped connections that came back with RESUME (and rejoined their room). */
+  resumed: number;
   /** Other requests (otherRatio), all answered OK unless counted in errors. */
   others: number;
   delivered: number;
@@ -73,6 +82,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let expected = 0;
   let ops = 0;
   let others = 0;
+  let resumed = 0;
+  const tokens: Array<string | null> = new Array(o.clients).fill(null);
   const inSideRoom = new Set<number>();
   let phase: LoadProgress['phase'] = 'connecting';
   const live: number[] = []; // indexes of connected clients, once sending starts
@@ -99,31 +110,58 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 
   // ── connect, register, log in, join ─────────────────────────────────────────────────────────
   let next = 0;
-  const setupOne = async (i: number) => {
-    const user = `${prefix}${i}`;
+  const setupDeadline = Date.now() + (o.setupTimeoutS ?? 600) * 1000;
+  /** A connection for client i: a fresh LOGIN the first time, RESUME with its token after a drop. */
+  const connectAs = async (i: number): Promise<WizzClient> => {
+    const c = await WizzClient.connect(o.port);
+    c.retainPushed = false;
+    c.onPush = onPush;
     try {
-      const c = await WizzClient.connect(o.port);
-      c.retainPushed = false;
-      c.onPush = onPush;
-      const reg = await c.request(Req.REGISTER, { user, password: PASSWORD }, 60_000);
-      if (reg.type === Srv.ERROR && reg.body.code !== 'user_taken') throw new Error(String(reg.body.code));
-      const login = await c.request(Req.LOGIN, { user, password: PASSWORD }, 60_000);
-      if (login.type === Srv.ERROR) throw new Error(String(login.body.code));
+      const token = tokens[i];
+      if (token) await resumeSession(c, token);
+      else tokens[i] = String((await signIn(c, `${prefix}${i}`, PASSWORD, setupDeadline)).token);
       const join = await c.request(Req.JOIN, { room: roomOf(i) }, 60_000);
-      if (join.type === Srv.ERROR) throw new Error(String(join.body.code));
-      roomSize.set(roomOf(i), (roomSize.get(roomOf(i)) ?? 0) + 1);
-      clients[i] = c;
-      void c.closed.then(() => {
-        if (phase !== 'draining') fail('disconnected');
-        const at = live.indexOf(i);
-        if (at >= 0) live.splice(at, 1);
-        clients[i] = null;
-      });
+      if (join.type === Srv.ERROR) throw new SignInFailed(String(join.body.code));
     } catch (err) {
-      fail(/^[a-z_]+$/.test((err as Error).message) ? (err as Error).message : 'connect_failed');
+      c.socket.destroy();
+      throw err;
+    }
+    clients[i] = c;
+    void c.closed.then(() => dropped(i, c));
+    return c;
+  };
+  const dropped = (i: number, c: WizzClient) => {
+    if (clients[i] !== c) return;
+    clients[i] = null;
+    const at = live.indexOf(i);
+    if (at >= 0) live.splice(at, 1);
+    if (phase === 'draining') return;
+    if (phase !== 'sending') return fail('disconnected');
+    // Back with RESUME: a few tries, then it counts as lost.
+    void (async () => {
+      for (let attempt = 0; attempt < 3 && phase === 'sending'; attempt++) {
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+        try {
+          await connectAs(i);
+          if (phase !== 'sending') return;
+          resumed++;
+          live.push(i);
+          return;
+        } catch {
+          // try again
+        }
+      }
+      fail('disconnected');
+    })();
+  };
+  const setupOne = async (i: number) => {
+    try {
+      await connectAs(i);
+      roomSize.set(roomOf(i), (roomSize.get(roomOf(i)) ?? 0) + 1);
+    } catch (err) {
+      fail(err instanceof SignInFailed ? err.code : 'connect_failed');
     }
   };
-  const setupDeadline = Date.now() + (o.setupTimeoutS ?? 600) * 1000;
   await Promise.all(
     Array.from({ length: Math.min(o.connectConcurrency ?? 64, o.clients) }, async () => {
       while (next < o.clients && Date.now() < setupDeadline) await setupOne(next++);
@@ -149,7 +187,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       kind === 0 ? [Req.WHO, {}] : kind === 1 ? [Req.HISTORY, { with: peer, limit: 20 }] : kind === 2 ? [Req.PING, {}] : [inSideRoom.has(i) ? Req.LEAVE : Req.JOIN, { room: side }];
     if (kind === 3 && !inSideRoom.delete(i)) inSideRoom.add(i); // replies come in request order
     track(
-      c.request(type, body, 30_000).then(
+      c.request(type, body, o.requestTimeoutMs ?? 30_000).then(
         (reply) => (reply.type === Srv.OK ? others++ : fail(String(reply.body.code))),
         () => fail('timeout'),
       ),
@@ -172,7 +210,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const fanOut = say ? (roomSize.get(roomOf(i)) ?? 1) - 1 : 1;
     sent++;
     track(
-      c.request(say ? Req.SAY : Req.SEND, say ? { room: roomOf(i), text } : { to: `${prefix}${to}`, text }, 30_000).then(
+      c.request(say ? Req.SAY : Req.SEND, say ? { room: roomOf(i), text } : { to: `${prefix}${to}`, text }, o.requestTimeoutMs ?? 30_000).then(
         (reply) => {
           if (reply.type === Srv.OK) {
             acked++;
@@ -201,7 +239,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 
   // ── wait (bounded) for replies and deliveries in flight, then disconnect ───────────────────
   phase = 'waiting';
-  const drainDeadline = Date.now() + 15_000;
+  const drainDeadline = Date.now() + (o.drainS ?? 15) * 1000;
   while (Date.now() < drainDeadline && (outstanding.size > 0 || delivered < expected)) {
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -215,6 +253,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     connected,
     sent,
     acked,
+    resumed,
     others,
     delivered,
     expected,
