@@ -28,8 +28,8 @@ class Story {
   err(conn: number, re: string | number, code: string) {
     return this.add({ kind: 'reply', conn, frame: { type: Srv.ERROR, body: { re, code, message: code } } });
   }
-  push(conn: number, type: number, body: Record<string, unknown>) {
-    return this.add({ kind: 'push', conn, frame: { type, body } });
+  push(conn: number, type: number, body: object) {
+    return this.add({ kind: 'push', conn, frame: { type, body: { ...body } } });
   }
   hangup(conn: number) {
     return this.add({ kind: 'hangup', conn, how: 'destroy' });
