@@ -6,7 +6,8 @@
 //   durable DMs   --dm-senders 64 (measured at 1 and at this many) --dm-duration 4
 //   connections   --connections 5000 (idle, then a PING a second each) --conn-duration 5
 //   strace runs   --strace-duration 3 (writes per delivery, DMs per fsync; 0 skips them)
-//   --systems ref1,refN,baseline,redis   --shapes fanout,dm,connections   --load-procs 2
+//   storm         --storm 5000 logged-in clients drop at once and come back with RESUME (reference only)
+//   --systems ref1,refN,baseline,redis   --shapes fanout,dm,connections,storm   --load-procs 2
 // Reported per system: delivered msgs/s, the server's CPU seconds in the window (utime + stime of
 // every process and thread of its tree, from /proc) and deliveries per CPU-second — the fair figure
 // on a shared machine — p50/p99, peak RSS, and ratios to the reference server with one reactor.
@@ -17,7 +18,7 @@ import path from 'node:path';
 import { integerFlag, parseFlags } from '../../server/util/cli.ts';
 import { printTable } from './chart-data.ts';
 import { loadAverage } from './server/proc.ts';
-import { connections, dmTasks, fanoutTasks, measure, type FanoutOptions } from './server/shapes.ts';
+import { connections, dmTasks, fanoutTasks, measure, reconnectStorm, type FanoutOptions } from './server/shapes.ts';
 import { stracePath } from './server/strace.ts';
 import { killAll, redisPath, root, startSystem, tempDir, type SystemSpec } from './server/systems.ts';
 import { charts, COLUMNS, machine, printTargets, tableRows, targets, writeJson, type SystemResult } from './server/report.ts';
@@ -35,12 +36,13 @@ const values = parseFlags(
     connections: { type: 'string', default: '5000' },
     'conn-duration': { type: 'string', default: '5' },
     'strace-duration': { type: 'string', default: '3' },
+    storm: { type: 'string', default: '5000' },
     'load-procs': { type: 'string', default: '2' },
     systems: { type: 'string', default: 'ref1,refN,baseline,redis' },
-    shapes: { type: 'string', default: 'fanout,dm,connections' },
+    shapes: { type: 'string', default: 'fanout,dm,connections,storm' },
     write: { type: 'boolean', default: false },
   },
-  'usage: npm run bench:server -- [--systems ref1,refN,baseline,redis] [--shapes fanout,dm,connections] [--rooms 4 --members 50 --publishers 2 --window 16 --size 64 --duration 8] [--dm-senders 64 --dm-duration 4] [--connections 5000 --conn-duration 5] [--strace-duration 3] [--load-procs 2] [--write]\n(the comment at the top of scripts/bench/server.ts says what each shape measures)',
+  'usage: npm run bench:server -- [--systems ref1,refN,baseline,redis] [--shapes fanout,dm,connections] [--rooms 4 --members 50 --publishers 2 --window 16 --size 64 --duration 8] [--dm-senders 64 --dm-duration 4] [--connections 5000 --conn-duration 5] [--strace-duration 3] [--storm 5000] [--load-procs 2] [--write]\n(the comment at the top of scripts/bench/server.ts says what each shape measures)',
 );
 
 const num = (name: keyof typeof values, min: number, max: number) => integerFlag(name, values[name], min, max);
@@ -63,6 +65,7 @@ const dmSeconds = num('dm-duration', 1, 600);
 const connCount = num('connections', 0, 200_000);
 const connSeconds = num('conn-duration', 1, 600);
 const straceSeconds = num('strace-duration', 0, 60);
+const stormClients = num('storm', 0, 100_000);
 const shapes = new Set(values.shapes!.split(','));
 const wanted = values.systems!.split(',');
 const cores = os.availableParallelism();
@@ -97,7 +100,8 @@ const command = `npm run bench:server -- ${process.argv.slice(2).join(' ')}`.tri
 console.log(
   `bench:server — ${cores} cores, load average ${loadAtStart} at start (a shared machine: deliveries per CPU-second are the fair figure)\n` +
     `fan-out: ${fan.rooms} rooms × ${fan.members} members, ${fan.publishers} publishers per room × ${fan.window} outstanding, ${fan.size}-byte texts, ${fan.seconds} s; ` +
-    `DMs: 1 and ${dmSenders} senders, ${dmSeconds} s; connections: ${connCount.toLocaleString('en-US')} idle then a PING a second each, ${connSeconds} s\n`,
+    `DMs: 1 and ${dmSenders} senders, ${dmSeconds} s; connections: ${connCount.toLocaleString('en-US')} idle then a PING a second each, ${connSeconds} s; ` +
+    `storm: ${stormClients.toLocaleString('en-US')} logged-in clients drop and RESUME at once\n`,
 );
 
 const results: SystemResult[] = [];
@@ -133,6 +137,12 @@ for (const spec of specs) {
         errorKinds: c.load.errors,
       };
       if (Object.keys(c.load.errors).length) result.notes.push(`connection errors: ${JSON.stringify(c.load.errors)}`);
+    }
+    if (shapes.has('storm') && stormClients > 0 && spec.kind === 'reference') {
+      say(`reconnect storm: ${stormClients.toLocaleString('en-US')} clients log in…`);
+      const s = await reconnectStorm(sys, stormClients, (what) => say(what));
+      result.storm = s;
+      if (s.errors) result.notes.push(`storm errors: ${JSON.stringify(s.errorKinds)}`);
     }
     if (shapes.has('fanout')) {
       say('room fan-out…');
@@ -226,7 +236,7 @@ if (values.write) {
       allNotes.join(' '),
     charts: charts(results),
     table: { columns: COLUMNS, rows },
-    details: { ...m, settings: { ...fan, dmSenders, dmSeconds, connections: connCount, connSeconds, straceSeconds, loadAverageAtEnd: loadAtEnd } },
+    details: { ...m, settings: { ...fan, dmSenders, dmSeconds, connections: connCount, connSeconds, straceSeconds, stormClients, loadAverageAtEnd: loadAtEnd } },
     results,
     targets: list,
   });

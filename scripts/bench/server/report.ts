@@ -44,6 +44,22 @@ export interface ConnectionsRow {
   errorKinds?: Record<string, number>;
 }
 
+/** The reconnect storm: logged-in clients drop at once and come back with RESUME. */
+export interface StormRow {
+  clients: number;
+  back: number;
+  /** Until the last client had its OK. */
+  seconds: number;
+  resumesPerS: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Server CPU seconds during the storm, and per resume (µs). */
+  cpuS: number;
+  cpuUsPerResume: number;
+  errors: number;
+  errorKinds?: Record<string, number>;
+}
+
 export interface SystemResult {
   name: string;
   kind: 'reference' | 'baseline' | 'redis';
@@ -51,6 +67,7 @@ export interface SystemResult {
   fanout?: FanoutRow;
   dm?: { levels: DmLevel[]; dmsPerFsync: number | null };
   connections?: ConnectionsRow;
+  storm?: StormRow;
   /** Why a shape was not measured on this system. */
   notes: string[];
 }
@@ -87,6 +104,9 @@ export const COLUMNS = [
   'KB per idle conn',
   'PING p99 ms',
   'CPU µs per PING',
+  'storm: all back in s',
+  'resumes/s',
+  'CPU µs per resume',
   'errors',
 ];
 
@@ -96,7 +116,8 @@ export function tableRows(results: SystemResult[]): Array<Array<string | number>
     const f = r.fanout;
     const dm = r.dm?.levels;
     const c = r.connections;
-    const errors = (f?.errors ?? 0) + (dm?.reduce((s, l) => s + l.errors, 0) ?? 0) + (c?.errors ?? 0);
+    const s = r.storm;
+    const errors = (f?.errors ?? 0) + (dm?.reduce((sum, l) => sum + l.errors, 0) ?? 0) + (c?.errors ?? 0) + (s?.errors ?? 0);
     return [
       r.name,
       dash(f?.deliveredPerS, Math.round),
@@ -114,6 +135,9 @@ export function tableRows(results: SystemResult[]): Array<Array<string | number>
       dash(c?.rssPerConnKB, r1),
       dash(c?.pingP99, r1),
       dash(c?.cpuUsPerPing, Math.round),
+      s ? `${r2(s.seconds)} (${s.back.toLocaleString('en-US')} / ${s.clients.toLocaleString('en-US')})` : '—',
+      dash(s?.resumesPerS, Math.round),
+      dash(s?.cpuUsPerResume, Math.round),
       errors,
     ];
   });
@@ -178,6 +202,18 @@ export function targets(results: SystemResult[], connectionsAsked: number): Targ
       gap: !perConn || conn.rssPerConnKB <= 4 ? null : `${r1(conn.rssPerConnKB - 4)} KB over`,
     });
   }
+  const storm = refN?.storm ? refN : ref1?.storm ? ref1 : undefined;
+  if (storm?.storm) {
+    const s = storm.storm;
+    const full = s.clients >= 5_000;
+    const met = s.back === s.clients && s.seconds <= 5;
+    out.push({
+      target: `reconnect storm: 5,000 logged-in clients dropped at once are all back (RESUME) within 5 s (${storm.name})`,
+      measured: `${s.back.toLocaleString('en-US')} of ${s.clients.toLocaleString('en-US')} back in ${r2(s.seconds)} s, ${Math.round(s.resumesPerS)} resumes/s, ${Math.round(s.cpuUsPerResume)} µs of server CPU per resume${kinds(s.errorKinds)}${full ? '' : ` — this run asked for ${s.clients.toLocaleString('en-US')} (--storm 5000)`}`,
+      met: full ? met : null,
+      gap: !full ? 'not measured at 5,000' : met ? null : s.back < s.clients ? `${s.clients - s.back} not back` : `${r2(s.seconds - 5)} s over`,
+    });
+  }
   for (const ref of [ref1, refN]) {
     const levels = ref?.dm?.levels;
     if (!levels || levels.length < 2) continue;
@@ -208,7 +244,7 @@ function kinds(errorKinds: Record<string, number> | undefined): string {
 
 export function printTargets(list: Target[]): void {
   if (list.length === 0) return;
-  console.log('\nTargets (issue 13):');
+  console.log('\nTargets (issues 13 and 19):');
   for (const t of list) console.log(`  ${t.met === null ? '…' : t.met ? '✓' : '✗'} ${t.target}: ${t.measured}${t.gap ? ` (${t.gap})` : ''}`);
 }
 

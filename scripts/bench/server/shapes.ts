@@ -5,6 +5,8 @@ import { LoadGroup, type LoadTotals } from './load.ts';
 import { cpuBetween, cpuByPid, processTree, rssBytes, RssSampler, systemCpuByPid } from './proc.ts';
 import { SyscallCounter } from './strace.ts';
 import type { RunningSystem } from './systems.ts';
+import { Storm } from '../../../server/load/storm.ts';
+import type { StormRow } from './report.ts';
 
 export interface FanoutOptions {
   rooms: number;
@@ -150,5 +152,39 @@ export async function connections(sys: RunningSystem, count: number, seconds: nu
     };
   } finally {
     await load.close();
+  }
+}
+
+/**
+ * The reconnect storm: `clients` users log in (once each), then every connection drops at the
+ * same moment and every client comes back with RESUME. Server CPU is read over the storm alone
+ * (the drop, the reconnects, the RESUMEs); the clients run in this process.
+ */
+export async function reconnectStorm(sys: RunningSystem, clients: number, say: (what: string) => void): Promise<StormRow> {
+  const storm = await Storm.prepare({ port: sys.port, clients, prefix: prefix() });
+  try {
+    say(`reconnect storm: ${clients.toLocaleString('en-US')} logged in; dropping them all…`);
+    await sleep(500);
+    const tree = processTree(sys.pid);
+    const before = cpuByPid(tree);
+    await storm.drop();
+    const r = await storm.comeBack();
+    const after = cpuByPid(processTree(sys.pid));
+    const cpuS = cpuBetween(before, after);
+    const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
+    return {
+      clients: r.clients,
+      back: r.back,
+      seconds: r.seconds,
+      resumesPerS: r.resumesPerS,
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
+      cpuS,
+      cpuUsPerResume: r.back > 0 ? (cpuS / r.back) * 1e6 : NaN,
+      errors,
+      errorKinds: r.errors,
+    };
+  } finally {
+    await storm.close();
   }
 }

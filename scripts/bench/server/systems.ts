@@ -92,8 +92,9 @@ export async function startSystem(spec: SystemSpec, dir: string): Promise<Runnin
             ...['--port', String(port), '--db', path.join(dir, 'wizz.db'), '--reactors', String(spec.reactors ?? 1)],
             // Bench settings: no per-user rate limit (the bench is one user flooding on purpose), cheap
             // password hashes (logging 200 users in is not what we measure), no login deadline (idle
-            // connections never log in), and room for every connection the shape asks for.
-            ...['--rate-refill', '0', '--scrypt-log-n', '10', '--login-timeout', '0', '--max-connections', '1000000'],
+            // connections never log in), and room for every connection the shape asks for. Every
+            // simulated user comes from 127.0.0.1: REGISTER is not limited per address here.
+            ...['--rate-refill', '0', '--scrypt-log-n', '10', '--login-timeout', '0', '--max-connections', '1000000', '--registers-per-address', '0'],
           ]
         : ['server/baseline/main.ts', '--port', String(port), '--db', path.join(dir, 'baseline.db')];
     child = spawn(process.execPath, [...node, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
