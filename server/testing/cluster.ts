@@ -127,6 +127,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         WIZZ_PORT: String(options.ports?.[i] ?? 0),
         WIZZ_REACTORS: String(options.reactors ?? 1),
         WIZZ_SCRYPT_LOG_N: '10', // hashing is not what a cluster is about
+        WIZZ_REGISTERS_PER_ADDRESS: '0', // every test client registers from one address
         WIZZ_DB: path.join(dir, `${place.name}.db`),
         ...(options.leaseS !== undefined ? { WIZZ_PRESENCE_LEASE: String(options.leaseS) } : {}),
         ...options.env,
