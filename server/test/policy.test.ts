@@ -34,6 +34,14 @@ describe('defaults never get in the way of real use', () => {
     expect([set.rateRefill, set.idleTimeoutS, set.maxRoomsPerUser]).toEqual([0, 60, 7]);
     expect(reactorLimitsOf(set).maxStallMs).toBe(5_000);
     expect(loadConfig([], { WIZZ_STALL_TIMEOUT: '90' }).stallTimeoutS).toBe(90);
+    // Issue 19: sessions, fair hashing, failed-login throttling.
+    expect([c.sessionTtlS, c.registersPerAddress, c.failedLoginsPerName, c.slowLoginsPerName, c.failedLoginsPerNameAddress, c.failedLoginsPerAddress, c.failedResumesPerAddress]).toEqual([
+      30 * 86_400, 300, 20, 12, 10, 600, 60,
+    ]);
+    expect([c.hashConcurrency, c.hashQueue]).toEqual([2, 64]);
+    const s19 = loadConfig(['--session-ttl', '3600', '--hash-concurrency=1'], { WIZZ_SESSION_TTL: '60', WIZZ_SLOW_LOGINS_PER_NAME: '6', WIZZ_REGISTERS_PER_ADDRESS: '0' });
+    expect(policyOf(s19)).toMatchObject({ sessionTtlMs: 3_600_000, slowLoginsPerName: 6, registersPerAddress: { burst: 0, refillPerS: 0 }, hashGate: { concurrency: 1, maxQueued: 64 } });
+    expect(() => loadConfig(['--session-ttl', '5'], {})).toThrow(/session-ttl must be an integer from 60/);
   });
 
   it('a token bucket: burst, refill, and 0 disables', () => {

@@ -129,6 +129,30 @@ describe('LOGOUT and PASSWORD revoke', () => {
   });
 });
 
+describe('failed RESUMEs are throttled per address', () => {
+  it('after the allowance, RESUME from that address is rate_limited without a database read; another address is not', async () => {
+    const tight = await startHarness({ dbFile: path.join(tempDir(), 'wizz.db'), policy: { failedResumesPerAddress: { burst: 3, refillPerS: 0.01 } } });
+    try {
+      const port2 = tight.ports[0]!;
+      const a = await loggedIn(port2);
+      await a.client.close();
+      const guesser = await WizzClient.connect(port2, '127.0.0.1', 10_000, '127.0.0.5');
+      for (let i = 0; i < 3; i++) expect(code(await guesser.request(Req.RESUME, { token: `${i}`.padEnd(43, 'x') }))).toBe('auth_failed');
+      const reads = vi.spyOn(tight.reactors[0]!.db, 'resumeSession');
+      const refused = await guesser.request(Req.RESUME, { token: a.login.token });
+      expect(code(refused)).toBe('rate_limited');
+      expect(String(refused.body.message)).toMatch(/too many failed resumes; try again in \d+ s/);
+      expect(reads).not.toHaveBeenCalled();
+      reads.mockRestore();
+      const owner = await WizzClient.connect(port2);
+      expect(code(await owner.request(Req.RESUME, { token: a.login.token }))).toBe('ok');
+      await Promise.all([guesser.close(), owner.close()]);
+    } finally {
+      await tight.stop();
+    }
+  });
+});
+
 describe('tokens expire', () => {
   it('a token past its lifetime is auth_failed', async () => {
     const short = await startHarness({ dbFile: path.join(tempDir(), 'wizz.db'), policy: { sessionTtlMs: 300 } });
