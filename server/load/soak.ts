@@ -12,7 +12,7 @@ import cliProgress from 'cli-progress';
 import { parseFlags } from '../util/cli.ts';
 import { runLoad, type LoadProgress } from './run.ts';
 import { judge, type SoakSample } from './soak-verdict.ts';
-import { isControl, type Control } from '../router/ipc.ts';
+import { isControl, tolerateGonePeer, type Control } from '../router/ipc.ts';
 import type { ServerStats } from '../primary/stats.ts';
 
 const values = parseFlags(
@@ -57,6 +57,8 @@ const port = await new Promise<number>((resolve, reject) => {
   server.once('exit', (code) => reject(new Error(`the server exited (${code}) before listening:\n${serverOut}`)));
 });
 const serverExit = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
+// A server that died answers no sample (that shows as missing); the soak must not die of asking.
+tolerateGonePeer(server, 'the server', (line) => console.error(`soak: ${line}`));
 
 // ── sampling ─────────────────────────────────────────────────────────────────────────────────
 let seq = 0;
@@ -76,7 +78,7 @@ function sample(): Promise<ServerStats | null> {
       waiting.delete(id);
       resolve(s);
     });
-    server.send({ ctl: 'sample', seq: id } satisfies Control);
+    if (server.connected) server.send({ ctl: 'sample', seq: id } satisfies Control);
   });
 }
 function flatten(s: ServerStats, t: number): SoakSample {

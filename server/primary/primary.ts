@@ -7,7 +7,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config.ts';
 import { Switchboard } from './switchboard.ts';
 import { chooseHub, chooseStore, nodeIdOf } from './engines.ts';
-import { isControl, primaryTransport, type Control } from '../router/ipc.ts';
+import { isControl, primaryTransport, tolerateGonePeer, type Control } from '../router/ipc.ts';
 import { describeFileLimit, raiseFileLimit } from '../limits/fd-limit.ts';
 import { RestartBackoff } from './backoff.ts';
 import { LoopDelay, type ReactorStats } from './stats.ts';
@@ -65,6 +65,8 @@ export async function runPrimary(config: Config): Promise<void> {
     const startedAt = Date.now();
     let workerListening = false;
     workers.add(worker);
+    // Before any send: a reactor that dies between two loop turns must not take the primary along.
+    tolerateGonePeer(worker, `reactor ${worker.id}`, log);
     switchboard.attach(worker.id, primaryTransport(worker));
     worker.on('message', (msg) => {
       if (!isControl(msg)) return;
@@ -144,6 +146,7 @@ export async function runPrimary(config: Config): Promise<void> {
   // Sampling for a supervisor that forked us with an IPC channel (the soak script).
   const samples = new Map<number, (stats: ReactorStats) => void>();
   if (process.send) {
+    tolerateGonePeer(process, 'the supervisor', log);
     const loop = new LoopDelay();
     process.on('message', (msg) => {
       if (!isControl(msg) || msg.ctl !== 'sample') return;

@@ -4,7 +4,7 @@
 import { policyOf, reactorLimitsOf, type Config } from '../config.ts';
 import { LinkClient } from '../router/link.ts';
 import { HubRouter } from '../router/hub-router.ts';
-import { isControl, workerTransport, type Control } from '../router/ipc.ts';
+import { isControl, tolerateGonePeer, workerTransport, type Control } from '../router/ipc.ts';
 import { LinkDb } from '../db/db.ts';
 import { Reactor } from './reactor.ts';
 import { LoopDelay } from '../primary/stats.ts';
@@ -13,6 +13,8 @@ import { socketBudget } from '../limits/fd-limit.ts';
 export async function runReactorProcess(config: Config): Promise<void> {
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => {});
+  // A primary that is gone makes every send fail; 'disconnect' below decides what happens next.
+  tolerateGonePeer(process, 'the primary', (line) => console.error(`reactor ${process.pid}: ${line}`));
   const control = (msg: Control) => {
     if (process.connected) process.send!(msg);
   };

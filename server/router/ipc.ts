@@ -19,6 +19,30 @@ export type Control =
   | { ctl: 'sampled'; seq: number; stats: ReactorStats }
   | { ctl: 'server_sampled'; seq: number; stats: ServerStats };
 
+/** The failures of a send to a peer that is already gone: its end of the channel is closed. */
+const GONE_PEER = new Set(['EPIPE', 'ECONNRESET', 'ERR_IPC_CHANNEL_CLOSED']);
+
+/**
+ * Makes sends on an IPC channel harmless once the peer is gone. A send to a process that died (or
+ * exited after its last word) fails with EPIPE, and one after the channel closed with
+ * ERR_IPC_CHANNEL_CLOSED; Node reports either as an 'error' event on the sending side — on the
+ * cluster Worker, the ChildProcess, or `process` in a child — and an 'error' event without a
+ * listener ends the process. Checking isConnected()/process.connected first is not enough: they
+ * turn false only once the loop has read the peer's hang-up, and a send in the same loop turn
+ * as the peer's death still goes out. So every channel gets a listener: the first failure of a
+ * gone peer is logged, the rest are dropped (the 'exit' and 'disconnect' handlers do the real
+ * work of a peer going away); any other error is logged as it is.
+ */
+export function tolerateGonePeer(channel: NodeJS.EventEmitter, peer: string, log: (line: string) => void): void {
+  let told = false;
+  channel.on('error', (err: NodeJS.ErrnoException) => {
+    const gone = GONE_PEER.has(err.code ?? '');
+    if (gone && told) return;
+    told ||= gone;
+    log(gone ? `${peer} is gone: a message to it was dropped (${err.code})` : `IPC error with ${peer}: ${err.message}`);
+  });
+}
+
 export function isControl(msg: unknown): msg is Control {
   return typeof msg === 'object' && msg !== null && !Array.isArray(msg) && 'ctl' in msg;
 }

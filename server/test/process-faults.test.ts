@@ -1,6 +1,7 @@
 // Faults of the real multi-process server (`node --import tsx server/main.ts`): kill -9 of every
 // process right after 1,000 acknowledged DMs to an offline user; SIGTERM under load; a reactor
-// killed while its users chat; a port that is already in use.
+// killed while its users chat; a reactor killed while the primary is sending to it; a port that
+// is already in use.
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,6 +14,11 @@ import { Req, Srv } from '../protocol/codes.ts';
 import type { Frame } from '../protocol/frame.ts';
 
 const CHEAP = ['--scrypt-log-n', '10']; // hashing is not what these tests are about
+
+/** A process's state letter from /proc (R running, S sleeping, T stopped, Z zombie). */
+function procState(pid: number): string {
+  return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0]!;
+}
 
 /** The reactor processes of a primary (its children running server/main.ts). */
 function childrenOf(pid: number): number[] {
@@ -143,6 +149,60 @@ describe('a reactor dies', () => {
     await back.client.call(Req.JOIN, { room: '#fate' });
     await back.client.call(Req.SAY, { room: '#fate', text: 'back' });
     expect((await survivors[0]!.client.nextPush((f) => f.type === Srv.ROOM && f.body.text === 'back', 20_000)).body.from).toBe(back.user);
+    expect(await server.stop('SIGTERM')).toBe(0);
+  });
+});
+
+describe('a reactor dies while the primary is sending to it', () => {
+  // A send to a reactor that died since the primary last polled fails with EPIPE, which Node
+  // reports as an 'error' event on the cluster Worker; without a listener it ended the primary
+  // (seen on Ctrl-C under `npm start`). isConnected() cannot prevent it: it turns false only when
+  // the primary reads the hang-up. Made deterministic here: the primary is frozen, a supervisor's
+  // 'sample' request is queued on its channel, then a reactor is killed; resumed, the primary reads
+  // the request before the hang-up (epoll hands out events in the order they happened) and asks
+  // the dead reactor for its numbers.
+  it('the primary survives a send to a reactor already gone (EPIPE): one line about it, no unhandled error event, service goes on', { timeout: 90_000 }, async () => {
+    const server = await startServerProcess(['--reactors', '2', '--port', '0', '--db', path.join(tempDir(), 'wizz.db'), ...CHEAP], { ipc: true });
+    const primary = server.child.pid!;
+    const sampled = new Promise<{ reactors: unknown[] }>((resolve) =>
+      server.child.on('message', (msg: { ctl?: string; seq?: number; stats?: { reactors: unknown[] } }) => {
+        if (msg.ctl === 'server_sampled' && msg.seq === 1) resolve(msg.stats!);
+      }),
+    );
+    const reactors = childrenOf(primary);
+    expect(reactors, server.output()).toHaveLength(2);
+    const [victim, survivor] = reactors as [number, number];
+
+    // The victim is frozen first, so nothing it sends is still unread when the primary wakes up
+    // (that would put its hang-up ahead of the request).
+    process.kill(victim, 'SIGSTOP');
+    await eventually(() => procState(victim) === 'T');
+    await new Promise((r) => setTimeout(r, 100));
+    process.kill(primary, 'SIGSTOP');
+    await eventually(() => procState(primary) === 'T');
+    await new Promise<void>((resolve, reject) => server.child.send({ ctl: 'sample', seq: 1 }, (err) => (err ? reject(err) : resolve())));
+    process.kill(victim, 'SIGKILL');
+    await eventually(() => procState(victim) === 'Z'); // dead, its end of the channel closed; not yet reaped
+    process.kill(primary, 'SIGCONT');
+
+    // The sample is answered (by the survivor alone, the dead reactor counted as missing).
+    const stats = await Promise.race([sampled, server.exited.then(() => null)]);
+    expect(stats, server.output()).not.toBeNull();
+    expect(stats!.reactors.map((r) => (r as { pid: number }).pid)).toEqual([survivor]);
+    await eventually(() => /exited \(SIGKILL\); starting another/.test(server.output()), 10_000);
+    const out = server.output();
+    expect(out, out).toMatch(/reactor \d+ is gone: a message to it was dropped \(EPIPE\)/);
+    expect(out.match(/is gone: a message to it was dropped/g)).toHaveLength(1);
+    expect(out).not.toMatch(/Unhandled 'error'|^Error: write EPIPE/m);
+    expect(server.child.exitCode).toBeNull();
+
+    // Still serving, with a replacement reactor: two users talk, then a clean stop.
+    await eventually(() => childrenOf(primary).length === 2, 10_000);
+    const a = await loggedIn(server.port);
+    const b = await loggedIn(server.port);
+    await a.client.call(Req.SEND, { to: b.user, text: 'after the fault' });
+    expect((await b.client.nextPush((f) => f.type === Srv.MESSAGE)).body.text).toBe('after the fault');
+    await Promise.all([a.client.close(), b.client.close()]);
     expect(await server.stop('SIGTERM')).toBe(0);
   });
 });

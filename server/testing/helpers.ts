@@ -48,13 +48,14 @@ export interface ServerProcess {
  * Starts the server and waits for the line that says where it listens. By default it runs
  * `node --import tsx server/main.ts <args>` (child.pid is the primary's, for kill -9); with `npm`
  * it runs `npm start -- <args>` in its own process group and stop() signals the whole group, as
- * Ctrl-C in a terminal does.
+ * Ctrl-C in a terminal does. With `ipc` the primary gets an IPC channel to the test, as from a
+ * supervisor (the soak): child.send({ctl: 'sample'}) asks it for numbers.
  */
-export function startServerProcess(args: string[], options: { npm?: boolean; timeoutMs?: number } = {}): Promise<ServerProcess> {
+export function startServerProcess(args: string[], options: { npm?: boolean; ipc?: boolean; timeoutMs?: number } = {}): Promise<ServerProcess> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const child = options.npm
     ? spawn('npm', ['start', '--silent', '--', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-    : spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    : spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe', ...(options.ipc ? ['ipc' as const] : [])] });
   const signal = (sig: NodeJS.Signals) => (options.npm ? process.kill(-child.pid!, sig) : child.kill(sig));
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
