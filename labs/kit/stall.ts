@@ -81,6 +81,7 @@ export interface RingLayout {
   tail: number;
 }
 
+// #region describe-rings
 /**
  * The state of SPSC rings and their doorbell, read straight from shared memory (not through the
  * learner's methods, which may be what is broken): each ring's head, tail, messages waiting and free
@@ -115,3 +116,4 @@ export function describeRings(
           : `Every ring is empty and nobody sleeps on the doorbell.`;
   return `rings: ${parts.join('; ')}\ndoorbell: value ${bell}, ${sleepers} waiter(s) asleep on it.\n${why}`;
 }
+// #endregion describe-rings

@@ -117,6 +117,19 @@ describe('the pages name what the code has', () => {
   });
 });
 
+describe('code on the pages comes from the source', () => {
+  it('every `<<< @/file#region` import names a file and a region that exist', () => {
+    const imports = list('docs', /\.md$/).flatMap((page) =>
+      [...read(page).matchAll(/^<<< @\/(\S+?)(?:#([\w-]+))?(?:\{\w+\})?\s*$/gm)].map((m) => ({ page, file: path.normalize(path.join('docs', m[1]!)), region: m[2] })),
+    );
+    expect(imports.length, 'the kernel reference and the hang page import their examples').toBeGreaterThanOrEqual(4);
+    for (const { page, file, region } of imports) {
+      expect(fs.existsSync(path.join(ROOT, file)), `${page}: imports ${file}, which does not exist`).toBe(true);
+      if (region) expect(read(file), `${page}: ${file} has no #region ${region}`).toMatch(new RegExp(`#region ${region}\\b[^]*#endregion ${region}\\b`));
+    }
+  });
+});
+
 describe('the counters a page says a lab is graded by', () => {
   it("chapter 3's lab 05 counters are fields of the pool's stats (PoolStats)", () => {
     const lab = read('docs/chapters/03-pools.md').split('## Lab')[1] ?? '';
