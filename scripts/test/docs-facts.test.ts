@@ -105,6 +105,18 @@ describe('the pages name what the code has', () => {
     expect(bad, bad.join('\n')).toEqual([]);
   });
 
+  it("the functions a lab README tells you to write or call are in the stage, the kit or the kernel", () => {
+    const bad = problems((file, { text, line }) => {
+      const stage = /^labs\/(\d\d-[\w-]+)\/README\.md$/.exec(file)?.[1];
+      if (!stage) return null;
+      const here = [...list(`labs/${stage}`, /\.ts$/), ...list('labs/kit', /\.ts$/), ...list('labs/kernel', /\.ts$/)].map(read).join('\n');
+      const calls = [...text.matchAll(/(?:^|[\s.(])([a-zA-Z_]\w*)\(/g)].map((m) => m[1]!);
+      const missing = calls.filter((name) => !new RegExp(`\\b${name}\\b`).test(here) && !new RegExp(`\\b${name}\\b`).test(PLATFORM));
+      return missing.length ? `${line}: \`${text}\` — ${missing.join(', ')} is in none of labs/${stage}, labs/kit, labs/kernel` : null;
+    });
+    expect(bad, bad.join('\n')).toEqual([]);
+  });
+
   it('every error class, function, field and counter they name in backticks is declared somewhere', () => {
     const declared = (name: string) => FOREIGN.has(name) || new RegExp(`\\b${name}\\b`).test(SOURCES) || new RegExp(`\\b${name}\\b`).test(PLATFORM);
     const bad = problems((file, { text, line }) => {
