@@ -5,6 +5,9 @@
 //   3. solutions/ PASSES them
 //   4. every solutions/NN/wrong/*.patch applies to a copy of solutions/, type-checks, and FAILS at
 //      least one grader; one that no longer applies or compiles fails this check (never "caught")
+//   5. a variant with a `# first message: <regex>` line: the first failure a learner would be shown
+//      (npm test's order: correctness, robustness, cost) names the mistake — such a variant is
+//      graded in full, not stopped at its first failure
 // 2–4 run in ONE vitest process, one project per target, the must-fail ones stopping at their first
 // failure. Prints a table per part and ends with "honesty: N passed, N failed"; exit 1 on any failure.
 import fs from 'node:fs';
@@ -18,6 +21,8 @@ import { typecheckOverlays } from './lib/overlay-tsc.ts';
 import { gradeTargets, type PlannedProject } from './lib/multi-run.ts';
 import { labsProblems } from './lib/labs-clean.ts';
 import { variantVerdict, verdictPasses, type Verdict } from './lib/verdict.ts';
+import { orderFailures } from './lib/order.ts';
+import { explainFailure } from './lib/explain.ts';
 import { writeSummary } from './lib/summary.ts';
 import { warmImportsCache } from '../labs/kit/imports.ts';
 import { c, pad } from './lib/color.ts';
@@ -169,7 +174,8 @@ fs.mkdirSync(markers, { recursive: true });
 const projects: PlannedProject[] = [
   ...gradable.map((id) => ({ name: `starter ${id}`, dir: LABS, target: 'labs', stages: [id], bailMarker: path.join(markers, `starter-${id}`) })),
   ...(reusedSolutions || !solStages.length ? [] : [{ name: 'solutions', dir: SOLUTIONS, target: 'solutions', stages: solStages }]),
-  ...built.map((j) => ({ name: `variant ${j.v.stage}/${j.v.slug}`, dir: j.dir!, target: j.dir!, stages: [j.v.stage], bailMarker: path.join(markers, `${j.v.stage}--${j.v.slug}`) })),
+  // A variant whose first message is checked runs in full: the learner sees every failure, in order.
+  ...built.map((j) => ({ name: `variant ${j.v.stage}/${j.v.slug}`, dir: j.dir!, target: j.dir!, stages: [j.v.stage], ...(j.v.message === undefined ? { bailMarker: path.join(markers, `${j.v.stage}--${j.v.slug}`) } : {}) })),
 ];
 const live = process.stdout.isTTY;
 let finishedTests = 0;
@@ -267,6 +273,16 @@ if (shown.length) {
   const counts = Object.entries(tally).map(([k, n]) => `${n} ${k}`).join(', ');
   console.log(c.dim(`  ${shown.length} variants: ${counts}`));
 }
+const withMessage = shown.filter((j) => j.v.message !== undefined && j.dir && verdictPasses(j.verdict!));
+if (withMessage.length) header('5. The first message a learner sees names the mistake (variants with "# first message:")');
+for (const j of withMessage) {
+  const recs = graded.byProject.get(`variant ${j.v.stage}/${j.v.slug}`) ?? [];
+  const first = orderFailures(recs.filter((t) => t.state === 'failed'))[0];
+  const text = first ? explainFailure(first, { stage: j.v.stage, targetDir: j.dir!, sourceLine: () => undefined, relPath: (f) => path.relative(j.dir!, f) }).join('\n').replace(/\x1b\[[0-9;]*m/g, '') : '';
+  const ok = new RegExp(j.v.message!, 'i').test(text);
+  assert(ok, `${j.v.stage}/${j.v.slug}: the first message matches /${j.v.message}/`, `it was:\n${text.split('\n').slice(0, 6).map((l) => `      ${l}`).join('\n')}`);
+}
+
 console.log(
   c.dim(
     `\n  overlays built in ${seconds(tBuilt - t0)}; ${projects.length} targets graded in one vitest process (${WORKERS} workers${graded.rounds > 1 ? `, ${graded.rounds} rounds after a stall` : ''}) in ${seconds(tGraded - tBuilt)}, type-checked alongside`,

@@ -2,7 +2,9 @@
 //
 // A variant is solutions/NN-name/wrong/<slug>.patch: a unified diff against that stage's solution
 // files, paths relative to the stage folder (`--- a/server.ts` / `+++ b/server.ts`), whose first
-// line is `# mistake: <one line>`. Wrong variants live beside the solutions, never in labs/, so a
+// line is `# mistake: <one line>`. An optional second line, `# first message: <regex>`, says what
+// the first failure a learner is shown must match (case-insensitive): that it names the mistake,
+// not only that the stage fails; `npm run honesty` grades such a variant in full to check it. Wrong variants live beside the solutions, never in labs/, so a
 // learner does not find near-complete code in the workspace.
 //
 // An overlay is a copy of solutions/ with one patch applied; the graders see it through a `#stage/`
@@ -18,6 +20,7 @@ import { STATE_DIR } from './paths.ts';
 export const WRONG_DIR = 'wrong';
 export const PATCH_EXT = '.patch';
 const MISTAKE_RE = /^# mistake: (\S.*?)\s*$/;
+const MESSAGE_RE = /^# first message: (\S.*?)\s*$/;
 
 export interface Variant {
   stage: string;
@@ -25,6 +28,8 @@ export interface Variant {
   /** Absolute path of solutions/NN-name/wrong/<slug>.patch. */
   file: string;
   mistake: string;
+  /** What the first failure a learner sees must match (a case-insensitive regex source), if given. */
+  message?: string;
   /** The stage files the patch changes, relative to the stage folder (e.g. "server.ts"). */
   files: string[];
 }
@@ -32,10 +37,18 @@ export interface Variant {
 export type BrokenVariant = Pick<Variant, 'stage' | 'slug' | 'file'> & { error: string };
 
 /** The header and the files of a patch, or what is wrong with it. */
-export function parsePatch(text: string): { mistake: string; files: string[] } | { error: string } {
+export function parsePatch(text: string): { mistake: string; message?: string; files: string[] } | { error: string } {
   const lines = text.split('\n');
   const mistake = lines[0]?.match(MISTAKE_RE)?.[1];
   if (!mistake) return { error: 'the first line must be `# mistake: <one line describing the mistake>`' };
+  const message = lines[1]?.match(MESSAGE_RE)?.[1];
+  if (message !== undefined) {
+    try {
+      new RegExp(message, 'i');
+    } catch (e) {
+      return { error: `# first message: not a regular expression (${(e as Error).message})` };
+    }
+  }
   const files = new Set<string>();
   // File headers are the ---/+++ lines outside hunks: inside one, "--- x" is a removed "-- x".
   let oldLeft = 0;
@@ -65,7 +78,7 @@ export function parsePatch(text: string): { mistake: string; files: string[] } |
     files.add(f);
   }
   if (files.size === 0) return { error: 'no file changes found (expected a unified diff: --- a/<file> / +++ b/<file> / @@ …)' };
-  return { mistake, files: [...files].sort() };
+  return { mistake, ...(message !== undefined ? { message } : {}), files: [...files].sort() };
 }
 
 /** The wrong/*.patch variants of one stage folder of solutions/, parsed. */

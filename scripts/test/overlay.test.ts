@@ -37,6 +37,11 @@ describe('parsePatch', () => {
     const p = parsePatch(makePatch('no EPOLLET', 'loop.ts', LOOP, LOOP.replace(' | EPOLLET', '')));
     expect(p).toEqual({ mistake: 'no EPOLLET', files: ['loop.ts'] });
   });
+  it('reads an optional "# first message:" regex from the second line, and refuses one that is not a regex', () => {
+    const body = `--- a/x.ts\n+++ b/x.ts\n@@ -1 +1 @@\n-a\n+b\n`;
+    expect(parsePatch(`# mistake: m\n# first message: read until .*EAGAIN\n${body}`)).toEqual({ mistake: 'm', message: 'read until .*EAGAIN', files: ['x.ts'] });
+    expect(parsePatch(`# mistake: m\n# first message: (unclosed\n${body}`)).toHaveProperty('error', expect.stringMatching(/not a regular expression/));
+  });
   it('wants the mistake on the first line', () => {
     expect(parsePatch(`--- a/x.ts\n+++ b/x.ts\n@@ -1 +1 @@\n-a\n+b\n`)).toHaveProperty('error', expect.stringMatching(/first line/));
     expect(parsePatch(`\n# mistake: late\n--- a/x.ts\n+++ b/x.ts\n`)).toHaveProperty('error');
