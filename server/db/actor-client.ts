@@ -4,6 +4,7 @@
 // so a flood costs bounded memory instead of killing the actor. If the thread dies, everything in
 // flight fails with `unavailable` and the thread is restarted after a pause; calls in between
 // fail at once.
+import { inspect } from 'node:util';
 import type { Worker, WorkerOptions } from 'node:worker_threads';
 import { spawnTsWorker } from '../util/ts-worker.ts';
 import { Batcher, LinkError } from '../router/link.ts';
@@ -12,7 +13,12 @@ import type { DbReply, DbRequest } from './store.ts';
 import type { DbCall } from './ops.ts';
 
 export type ActorIn = { kind: 'batch'; batch: DbRequest[] } | { kind: 'close' };
-export type ActorOut = { kind: 'ready' } | { kind: 'replies'; replies: DbReply[] } | { kind: 'closed' };
+export type ActorOut =
+  | { kind: 'ready' }
+  | { kind: 'replies'; replies: DbReply[] }
+  /** Something the thread has to say (the database locked by another process, a failed batch). */
+  | { kind: 'log'; line: string }
+  | { kind: 'closed' };
 
 export interface ActorOptions {
   file: string;
@@ -37,6 +43,7 @@ export class DbActor {
   private readyWaiters: Array<(err?: Error) => void> = [];
   private closedWaiter: (() => void) | null = null;
   private everUp = false;
+  private restartCount = 0;
 
   constructor(private readonly options: ActorOptions) {}
 
@@ -48,6 +55,11 @@ export class DbActor {
   start(): Promise<void> {
     this.spawn();
     return new Promise((resolve, reject) => this.readyWaiters.push((err) => (err ? reject(err) : resolve())));
+  }
+
+  /** How many times the thread died and was started again. */
+  get restarts(): number {
+    return this.restartCount;
   }
 
   /** Requests sent to the actor and not yet answered. */
@@ -88,7 +100,7 @@ export class DbActor {
     });
     this.worker = worker;
     worker.on('message', (msg: ActorOut) => this.onMessage(msg));
-    worker.on('error', (err) => this.options.log?.(`database actor error: ${err.message}`));
+    worker.on('error', (err) => this.options.log?.(`database actor error: ${describeError(err)}`));
     worker.on('exit', () => this.onExit(worker));
   }
 
@@ -102,6 +114,8 @@ export class DbActor {
         if (r.ok) this.pending.resolve(r.id, r.value);
         else this.pending.reject(r.id, new LinkError(r.code, r.message));
       }
+    } else if (msg.kind === 'log') {
+      this.options.log?.(`database: ${msg.line}`);
     } else if (msg.kind === 'closed') {
       this.state = 'closed';
       this.closedWaiter?.();
@@ -123,7 +137,24 @@ export class DbActor {
     if (wasStarting && !this.everUp) return; // never came up: a config error, not a crash
     this.options.log?.('database actor stopped; restarting');
     setTimeout(() => {
-      if (this.state === 'down') this.spawn();
+      if (this.state !== 'down') return;
+      this.restartCount++;
+      this.spawn();
     }, this.options.restartDelayMs ?? 500).unref();
   }
+}
+
+/**
+ * What the thread died of, in words. An error thrown in a worker reaches its 'error' listener
+ * through structured clone: a real Error keeps its message, anything else (better-sqlite3's
+ * SqliteError among them) arrives as a plain object of its own enumerable fields, e.g. {code}.
+ */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  if (typeof err === 'object' && err !== null) {
+    const { code, message } = err as { code?: unknown; message?: unknown };
+    const words = [code, message].filter((x) => typeof x === 'string' && x !== '');
+    if (words.length > 0) return words.join(': ');
+  }
+  return inspect(err, { depth: 2, breakLength: Infinity });
 }

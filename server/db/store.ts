@@ -24,22 +24,38 @@ export class DbFailure extends Error {
 export interface StoreOptions {
   /** Extra pragmas, e.g. "max_page_count = 50" in a test that wants SQLITE_FULL. */
   pragmas?: string[];
+  /** Where a change of health is told (the database locked by another process, writable again). */
+  log?: (line: string) => void;
 }
+
+/**
+ * How long a batch waits for a write lock held by another process (an operator's sqlite3 shell, a
+ * script) before its writes fail with `unavailable`. Short on purpose: this one thread serves the
+ * whole server, so while it waits nothing is answered, reads included — SQLite's usual 5 s would
+ * stall every user for 5 s per batch. 200 ms outlasts a short outside transaction or checkpoint;
+ * beyond it the client is told to retry (SEND with a key is stored once). Once the lock has been
+ * found held, the next batches do not wait at all until one gets it again: their writes fail at
+ * once and their reads, which in WAL mode need no lock the writer holds, are served without delay.
+ */
+export const BUSY_WAIT_MS = 200;
 
 export class Store {
   private readonly db: Database.Database;
   private readonly stmts: Statements;
   // Timestamps never go backwards, so msgId order and ts order agree even if the clock steps back.
   private lastTs: number;
+  private locked = false;
+  private readonly log: (line: string) => void;
 
   constructor(file: string, options: StoreOptions = {}) {
+    this.log = options.log ?? (() => {});
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.db = new Database(file);
+    this.db.pragma(`busy_timeout = ${BUSY_WAIT_MS}`);
     this.db.pragma('journal_mode = WAL');
     // FULL: with WAL, every commit fsyncs the log, so an acknowledged message survives power
     // loss too (NORMAL would survive a crash of the process but not of the machine).
     this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS users (
         name TEXT PRIMARY KEY,
@@ -79,20 +95,32 @@ export class Store {
     this.lastTs = last ?? 0;
   }
 
-  /** Runs a batch in one transaction and returns one reply per request. */
+  /**
+   * Runs a batch in one transaction and returns one reply per request. When the write lock cannot
+   * be had (another process holds it past BUSY_WAIT_MS), the batch's writes fail with
+   * `unavailable` — nothing was written — and its reads are served all the same.
+   */
   execute(batch: DbRequest[]): DbReply[] {
-    const replies: DbReply[] = [];
     const writes = batch.some((r) => isWrite(r.op));
-    if (writes) this.db.exec('BEGIN IMMEDIATE');
+    if (writes) {
+      try {
+        this.db.exec('BEGIN IMMEDIATE');
+      } catch (err) {
+        const failure = this.lockFailure(err);
+        return batch.map((req) => (isWrite(req.op) ? { id: req.id, ok: false, code: failure.code, message: failure.message } : this.answer(req)));
+      }
+      if (this.locked) {
+        this.locked = false;
+        this.db.pragma(`busy_timeout = ${BUSY_WAIT_MS}`);
+        this.log('the database is writable again');
+      }
+    }
+    const replies: DbReply[] = [];
     let fullSeen = false;
     for (const req of batch) {
-      try {
-        replies.push({ id: req.id, ok: true, value: this.run(req) });
-      } catch (err) {
-        const failure = toFailure(err);
-        if (failure.code === 'storage_full') fullSeen = true;
-        replies.push({ id: req.id, ok: false, code: failure.code, message: failure.message });
-      }
+      const reply = this.answer(req);
+      if (!reply.ok && reply.code === 'storage_full') fullSeen = true;
+      replies.push(reply);
     }
     if (!writes) return replies;
     let commitFailure: DbFailure | null = null;
@@ -101,7 +129,7 @@ export class Store {
       else commitFailure = new DbFailure(fullSeen ? 'storage_full' : 'unavailable', 'the transaction was rolled back');
     } catch (err) {
       commitFailure = toFailure(err);
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      this.rollback();
     }
     if (!commitFailure) return replies;
     // Nothing of this batch reached the disk: no write may be acknowledged.
@@ -113,6 +141,37 @@ export class Store {
   close(): void {
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
+  }
+
+  /** Ends a transaction left open by a failure; a ROLLBACK that fails leaves nothing more to do. */
+  rollback(): void {
+    try {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    } catch {
+      // SQLite has rolled back already (it does so by itself after some errors).
+    }
+  }
+
+  /** One request, its failure (a refusal or an SQLite error) as its reply. */
+  private answer(req: DbRequest): DbReply {
+    try {
+      return { id: req.id, ok: true, value: this.run(req) };
+    } catch (err) {
+      const failure = toFailure(err);
+      return { id: req.id, ok: false, code: failure.code, message: failure.message };
+    }
+  }
+
+  /** BEGIN IMMEDIATE failed: why, for the batch's writes; a lock held elsewhere is logged once per episode. */
+  private lockFailure(err: unknown): DbFailure {
+    const code = (err as { code?: string }).code ?? '';
+    if (code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') return toFailure(err);
+    if (!this.locked) {
+      this.locked = true;
+      this.db.pragma('busy_timeout = 0'); // waited once; until the lock is had again, asking is enough
+      this.log(`the database is locked by another process (${code}): writes get unavailable until it lets go`);
+    }
+    return new DbFailure('unavailable', 'the database is locked by another process; try again');
   }
 
   private run(call: DbCall): unknown {

@@ -2,7 +2,8 @@
 // that is not on disk, and service resumes once there is room); a dead actor thread — also one
 // killed in the middle of a batch — becomes unavailable for what was in flight, never a hang, and
 // nothing acknowledged is lost; a flood of requests meets a bounded queue instead of killing the
-// actor.
+// actor; another process holding the write lock (SQLITE_BUSY) costs writes `unavailable` for a
+// moment, not the thread; what kills the thread is logged by its real name.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import type { Worker, WorkerOptions } from 'node:worker_threads';
@@ -119,6 +120,65 @@ describe('the database actor dies', () => {
     const stored = new Set(check.prepare('SELECT id FROM messages WHERE recipient = ?').pluck().all(to) as number[]);
     check.close();
     for (const id of acked) expect(stored.has(id)).toBe(true);
+  });
+});
+
+describe('another process holds the write lock (SQLITE_BUSY)', () => {
+  let h: Harness;
+  let file: string;
+  const logged: string[] = [];
+  beforeAll(async () => {
+    file = path.join(tempDir(), 'wizz.db');
+    h = await startHarness({ dbFile: file, policy: unlimited, actor: { log: (line) => logged.push(line) } });
+  });
+  afterAll(() => h?.stop());
+
+  it('writes get unavailable within a bounded time and store nothing, reads are served, the thread stays up; released, writes work again', async () => {
+    const port = h.ports[0]!;
+    const a = await loggedIn(port);
+    const b = await loggedIn(port);
+    await a.client.call(Req.SEND, { to: b.user, text: 'before the lock' });
+    // An operator's shell (or any script) opens the same file and starts a write without ending it.
+    const outside = new Database(file);
+    outside.exec('BEGIN IMMEDIATE');
+    try {
+      const started = Date.now();
+      const sends = Array.from({ length: 20 }, (_, i) => a.client.request(Req.SEND, { to: b.user, text: `while locked ${i}`, key: `locked-${i}` }));
+      const history = a.client.request(Req.HISTORY, { with: b.user });
+      const who = a.client.request(Req.WHO, {});
+      const refused = await Promise.all(sends);
+      expect(refused.map((r) => r.body.code)).toEqual(Array(20).fill('unavailable'));
+      expect(refused[0]!.body.message).toMatch(/locked by another process/);
+      // Reads need no write lock (WAL): served while the lock is held, as are requests without the database.
+      expect(((await history).body.messages as Array<{ text: string }>).map((m) => m.text)).toEqual(['before the lock']);
+      expect((await who).type).toBe(Srv.OK);
+      expect(Date.now() - started).toBeLessThan(3_000); // a few short busy waits, not SQLite's 5 s each
+      const one = Date.now();
+      expect((await a.client.request(Req.SEND, { to: b.user, text: 'still locked' })).body.code).toBe('unavailable');
+      expect(Date.now() - one).toBeLessThan(2_000);
+      expect(h.actor.isUp).toBe(true);
+    } finally {
+      outside.exec('ROLLBACK');
+      outside.close();
+    }
+    // Released: the retries with their keys are stored, once each, and delivered.
+    const retried = await a.client.call(Req.SEND, { to: b.user, text: 'while locked 0', key: 'locked-0' });
+    expect((await b.client.nextPush((f) => f.type === Srv.MESSAGE && f.body.msgId === retried.msgId)).body.text).toBe('while locked 0');
+    const texts = ((await a.client.call(Req.HISTORY, { with: b.user })).messages as Array<{ text: string }>).map((m) => m.text);
+    expect(texts).toEqual(['while locked 0', 'before the lock']);
+    expect(h.actor.restarts).toBe(0);
+    expect(logged.some((l) => /locked by another process \(SQLITE_BUSY\)/.test(l))).toBe(true);
+    expect(logged.some((l) => /writable again/.test(l))).toBe(true);
+    expect(logged.join('\n')).not.toMatch(/undefined|actor stopped|actor error/);
+    await Promise.all([a.client.close(), b.client.close()]);
+  });
+
+  it('a thread that dies is logged with the real error, not "undefined"', async () => {
+    const logged: string[] = [];
+    const broken = new DbActor({ file: tempDir(), log: (line) => logged.push(line) }); // a directory: SQLite cannot open it
+    await expect(broken.start()).rejects.toThrow(/could not start/);
+    expect(logged.join('\n')).toMatch(/database actor error: SQLITE_CANTOPEN: unable to open database file/);
+    expect(logged.join('\n')).not.toMatch(/undefined/);
   });
 });
 

@@ -25,8 +25,8 @@ export interface HarnessOptions {
   maxRoomMembers?: number;
   /** log2 of scrypt's N (default 10: fast hashes, tests log in a lot). */
   scryptLogN?: number;
-  /** Database requests waiting at most, and how the actor thread is started. */
-  actor?: Pick<ActorOptions, 'maxPending' | 'spawn'>;
+  /** Database requests waiting at most, how the actor thread is started, where it logs (default: nowhere). */
+  actor?: Pick<ActorOptions, 'maxPending' | 'spawn' | 'log'>;
 }
 
 export interface Harness {
