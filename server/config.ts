@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { DEFAULT_MAX_ROOM_MEMBERS, DEFAULT_POLICY, type Policy } from './limits/policy.ts';
 import { DEFAULT_SCRYPT } from './db/password.ts';
-import { DEFAULT_HASH_GATE } from './limits/hash-gate.ts';
+import { DEFAULT_HASH_GATE, hashConcurrencyFor } from './limits/hash-gate.ts';
 import { DEFAULT_LIMITS, type ReactorLimits } from './reactor/reactor.ts';
 
 export interface Config {
@@ -85,7 +85,7 @@ export const SETTINGS: Setting[] = [
   int('failedLoginsPerAddress', 'failed-logins-per-address', 'WIZZ_FAILED_LOGINS_PER_ADDRESS', DEFAULT_POLICY.failedLoginsPerAddress.burst, 0, 1_000_000, 'failed LOGINs per client address per minute (0: no limit)'),
   int('failedResumesPerAddress', 'failed-resumes-per-address', 'WIZZ_FAILED_RESUMES_PER_ADDRESS', DEFAULT_POLICY.failedResumesPerAddress.burst, 0, 1_000_000, 'failed RESUMEs per client address per minute (0: no limit)'),
   int('sessionTtlS', 'session-ttl', 'WIZZ_SESSION_TTL', DEFAULT_POLICY.sessionTtlMs / 1000, 60, 10 * 366 * 86_400, 'seconds a session token from LOGIN stays valid for RESUME'),
-  int('hashConcurrency', 'hash-concurrency', 'WIZZ_HASH_CONCURRENCY', DEFAULT_HASH_GATE.concurrency, 1, 64, 'password hashes running at once per reactor (≤ UV_THREADPOOL_SIZE, default 4)'),
+  int('hashConcurrency', 'hash-concurrency', 'WIZZ_HASH_CONCURRENCY', 0, 0, 64, 'password hashes running at once per reactor (0: cores ÷ reactors, at least 1, below UV_THREADPOOL_SIZE)'),
   int('hashQueue', 'hash-queue', 'WIZZ_HASH_QUEUE', DEFAULT_HASH_GATE.maxQueued, 1, 100_000, 'password hashes waiting per reactor, served round-robin by address (rate_limited beyond)'),
   int('maxRoomsPerUser', 'max-rooms', 'WIZZ_MAX_ROOMS', DEFAULT_POLICY.maxRoomsPerUser, 1, 1_000_000, 'rooms one user may be in'),
   int('maxRoomMembers', 'max-room-members', 'WIZZ_MAX_ROOM_MEMBERS', DEFAULT_MAX_ROOM_MEMBERS, 1, 10_000_000, 'members of one room'),
@@ -138,7 +138,7 @@ export function policyOf(config: Config): Policy {
     failedResumesPerAddress: perMinute(config.failedResumesPerAddress),
     maxRoomsPerUser: config.maxRoomsPerUser,
     sessionTtlMs: config.sessionTtlS * 1000,
-    hashGate: { ...DEFAULT_HASH_GATE, concurrency: config.hashConcurrency, maxQueued: config.hashQueue },
+    hashGate: { ...DEFAULT_HASH_GATE, concurrency: config.hashConcurrency || hashConcurrencyFor(config.reactors), maxQueued: config.hashQueue },
   };
 }
 

@@ -8,6 +8,7 @@
 // place of the newest hash of the address that has the most waiting (that one is refused), so
 // floods from a few addresses cannot keep everybody else out. Beyond the caps: `rate_limited` at
 // once, saying how long to wait — never an unbounded wait.
+import os from 'node:os';
 import { WizzError } from '../protocol/codes.ts';
 
 export interface HashGateOptions {
@@ -20,12 +21,22 @@ export interface HashGateOptions {
 }
 
 /**
- * Two at once: on this kind of machine (2 cores, one reactor per core) more would not hash faster,
- * only hold more 128 MiB buffers and leave fewer of libuv's 4 threads for dns.lookup and fs.
- * 64 waiting at ~0.3 s a hash, two at a time: about 10 s at most in the queue. 16 per address:
- * a household or an office behind one NAT logging in together.
+ * Hashes one reactor runs at once: its share of the cores (cores ÷ reactors, at least 1), and
+ * never all of libuv's thread pool (4 threads unless UV_THREADPOOL_SIZE says otherwise), which the
+ * process also needs for dns.lookup and fs. More would not hash faster — scrypt is pure CPU — only
+ * make every hash slower (a LOGIN waits behind the ones that share its core) and hold more 128 MiB
+ * buffers. Measured here (2 cores, 2 reactors, a 40-connection REGISTER flood from another address,
+ * load average ~15): a LOGIN took 5.5 s median with 1 per reactor against 8.5 s with 2.
  */
-export const DEFAULT_HASH_GATE: HashGateOptions = { concurrency: 2, maxQueued: 64, maxQueuedPerAddress: 16 };
+export function hashConcurrencyFor(reactors: number, cores = os.availableParallelism(), poolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4): number {
+  return Math.max(1, Math.min(poolSize - 1, Math.floor(cores / Math.max(1, reactors))));
+}
+
+/**
+ * One reactor alone on the machine; 64 waiting at ~0.3 s a hash: seconds, not minutes, in the
+ * queue. 16 per address: a household or an office behind one NAT logging in together.
+ */
+export const DEFAULT_HASH_GATE: HashGateOptions = { concurrency: hashConcurrencyFor(1), maxQueued: 64, maxQueuedPerAddress: 16 };
 
 interface Waiter {
   start(): void;

@@ -11,6 +11,7 @@ import { Req, Srv } from '../protocol/codes.ts';
 import { Hub } from '../router/hub.ts';
 import { TokenBuckets } from '../limits/token-bucket.ts';
 import { DEFAULT_POLICY } from '../limits/policy.ts';
+import { hashConcurrencyFor } from '../limits/hash-gate.ts';
 import { loadConfig, policyOf, reactorLimitsOf } from '../config.ts';
 import { DEFAULT_LIMITS } from '../reactor/reactor.ts';
 
@@ -28,7 +29,9 @@ describe('defaults never get in the way of real use', () => {
     expect(c.maxRoomMembers).toBeGreaterThanOrEqual(10_000);
     expect(c.scryptLogN).toBe(17);
     expect(c.stallTimeoutS).toBe(60);
-    expect(policyOf(c)).toEqual(DEFAULT_POLICY);
+    // The hash gate's share of the cores depends on the reactors (one reactor alone: DEFAULT_POLICY).
+    expect(policyOf(c)).toEqual({ ...DEFAULT_POLICY, hashGate: { ...DEFAULT_POLICY.hashGate, concurrency: hashConcurrencyFor(c.reactors) } });
+    expect(policyOf(loadConfig(['--reactors', '1'], {}))).toEqual(DEFAULT_POLICY);
     expect(reactorLimitsOf(c)).toEqual({ maxConnections: c.maxConnections, maxStallMs: DEFAULT_LIMITS.maxStallMs });
     const set = loadConfig(['--rate-refill', '0', '--idle-timeout=60', '--stall-timeout', '5'], { WIZZ_MAX_ROOMS: '7', WIZZ_RATE_REFILL: '9' });
     expect([set.rateRefill, set.idleTimeoutS, set.maxRoomsPerUser]).toEqual([0, 60, 7]);
@@ -38,7 +41,8 @@ describe('defaults never get in the way of real use', () => {
     expect([c.sessionTtlS, c.registersPerAddress, c.failedLoginsPerName, c.slowLoginsPerName, c.failedLoginsPerNameAddress, c.failedLoginsPerAddress, c.failedResumesPerAddress]).toEqual([
       30 * 86_400, 300, 20, 12, 10, 600, 60,
     ]);
-    expect([c.hashConcurrency, c.hashQueue]).toEqual([2, 64]);
+    expect([c.hashConcurrency, c.hashQueue]).toEqual([0, 64]);
+    expect([hashConcurrencyFor(2, 2), hashConcurrencyFor(1, 2), hashConcurrencyFor(1, 16), hashConcurrencyFor(8, 4)]).toEqual([1, 2, 3, 1]);
     const s19 = loadConfig(['--session-ttl', '3600', '--hash-concurrency=1'], { WIZZ_SESSION_TTL: '60', WIZZ_SLOW_LOGINS_PER_NAME: '6', WIZZ_REGISTERS_PER_ADDRESS: '0' });
     expect(policyOf(s19)).toMatchObject({ sessionTtlMs: 3_600_000, slowLoginsPerName: 6, registersPerAddress: { burst: 0, refillPerS: 0 }, hashGate: { concurrency: 1, maxQueued: 64 } });
     expect(() => loadConfig(['--session-ttl', '5'], {})).toThrow(/session-ttl must be an integer from 60/);
