@@ -91,8 +91,6 @@ export class PgStore {
   private flushScheduled = false;
   private inFlight = 0;
   private drained: Array<() => void> = [];
-  // Timestamps never go backwards on this host, so msgId order and ts order agree even if the clock steps back.
-  private lastTs = 0;
   private healthy = true;
 
   constructor(private readonly options: PgStoreOptions) {}
@@ -140,8 +138,6 @@ export class PgStore {
       let broken: Error | undefined;
       try {
         await migrate((text, values) => db.query(text, values), this.options.log);
-        const { rows } = await db.query<{ ts: number }>('SELECT ts FROM messages ORDER BY id DESC LIMIT 1');
-        this.lastTs = rows[0]?.ts ?? 0;
       } catch (err) {
         broken = err as Error;
         throw err;
@@ -337,7 +333,6 @@ export class PgStore {
       }
       case 'storeMessage': {
         const [from, to, text, key] = call.args;
-        const ts = (this.lastTs = Math.max(Date.now(), this.lastTs));
         const keyBytes = key === null ? null : Buffer.from(key, 'utf8');
         // The unique index on (sender, send_key) is the idempotency check: a rival with the same key
         // (this batch, or another host's open transaction, which ON CONFLICT waits for) wins, and
@@ -345,11 +340,20 @@ export class PgStore {
         const queries: Query[] = [
           {
             name: 'wizz_store_message',
-            text: `INSERT INTO messages (sender, recipient, pair, body, ts, send_key)
-                   SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM users WHERE name = $2)
+            // ts is PostgreSQL's clock read right after the row took its id — one clock for every
+            // host, so ts order follows msgId order up to the few microseconds between the two
+            // reads (a host's own clock, read when its batch was built, let a later msgId carry an
+            // earlier ts by a whole commit). Never below the newest committed message's.
+            text: `INSERT INTO messages (id, sender, recipient, pair, body, ts, send_key) OVERRIDING SYSTEM VALUE
+                   SELECT n.id, $1, $2, $3, $4,
+                          GREATEST((extract(epoch FROM clock_timestamp()) * 1000)::bigint,
+                                   COALESCE((SELECT ts FROM messages ORDER BY id DESC LIMIT 1), 0)),
+                          $5
+                   FROM (SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id) n
+                   WHERE EXISTS (SELECT 1 FROM users WHERE name = $2)
                    ON CONFLICT (sender, send_key) WHERE send_key IS NOT NULL DO NOTHING
-                   RETURNING id`,
-            values: [from, to, pairKey(from, to), Buffer.from(text, 'utf8'), ts, keyBytes],
+                   RETURNING id, ts`,
+            values: [from, to, pairKey(from, to), Buffer.from(text, 'utf8'), keyBytes],
           },
         ];
         if (keyBytes) {
@@ -365,8 +369,8 @@ export class PgStore {
         return {
           queries,
           outcome: ([inserted, seen]) => {
-            const fresh = inserted!.rows[0] as { id: number } | undefined;
-            if (fresh) return ok({ msgId: fresh.id, from, to, text, ts, first: true } satisfies StoreResult);
+            const fresh = inserted!.rows[0] as { id: number; ts: number } | undefined;
+            if (fresh) return ok({ msgId: fresh.id, from, to, text, ts: fresh.ts, first: true } satisfies StoreResult);
             const first = seen?.rows[0] as (StoredMessage & { same: boolean }) | undefined;
             if (first) {
               const { same, ...stored } = first;

@@ -188,6 +188,24 @@ describe('PgStore: an idempotency key raced by two hosts', () => {
 });
 
 describe('PgStore: failures inside a batch', () => {
+  it('two hosts storing at once: ts order follows msgId order (one clock, the store\'s, when the row takes its id)', async () => {
+    const url = await freshDatabase();
+    const [h1, h2] = [await openStore({ url }), await openStore({ url })];
+    const [a, b] = await twoUsers(h1);
+    // Batches of both hosts interleave and commit in either order; the later msgId must not carry the earlier ts.
+    const results: StoreResult[] = [];
+    for (let round = 0; round < 20; round++) {
+      const batch = Array.from({ length: 20 }, (_, i) => storeMessage(i % 2 ? h1 : h2, a, b, `r${round} m${i}`));
+      results.push(...(await Promise.all(batch)));
+    }
+    const byId = [...results].sort((x, y) => x.msgId - y.msgId);
+    const worst = Math.max(0, ...byId.map((m, i) => (i > 0 ? byId[i - 1]!.ts - m.ts : 0)));
+    console.log(`[pg] worst ts inversion in msgId order: ${worst} ms`);
+    expect(worst).toBeLessThanOrEqual(1);
+    const stored = (await h2.send({ op: 'history', args: [a, b, null, 100] })) as Array<{ msgId: number; ts: number }>;
+    for (const m of stored) expect(m.ts).toBe(results.find((r) => r.msgId === m.msgId)!.ts); // the ts answered is the ts kept
+  });
+
   it('a write whose statement raises fails alone; the rest of its batch commits', async () => {
     const url = await freshDatabase();
     const store = await openStore({ url });
