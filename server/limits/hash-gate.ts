@@ -25,8 +25,10 @@ export interface HashGateOptions {
  * never all of libuv's thread pool (4 threads unless UV_THREADPOOL_SIZE says otherwise), which the
  * process also needs for dns.lookup and fs. More would not hash faster — scrypt is pure CPU — only
  * make every hash slower (a LOGIN waits behind the ones that share its core) and hold more 128 MiB
- * buffers. Measured here (2 cores, 2 reactors, a 40-connection REGISTER flood from another address,
- * load average ~15): a LOGIN took 5.5 s median with 1 per reactor against 8.5 s with 2.
+ * buffers. Measured here (2 cores shared with other work, load average ~15, full-cost scrypt taking
+ * ~1.9 s, a 40-connection REGISTER flood from another address): a LOGIN took ~6 s either way with 1
+ * or 2 at once — about 2 hashes waiting (the one running, then at most one of the flood's turn) and
+ * its own — where a first-come pool made it wait behind the whole flood.
  */
 export function hashConcurrencyFor(reactors: number, cores = os.availableParallelism(), poolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4): number {
   return Math.max(1, Math.min(poolSize - 1, Math.floor(cores / Math.max(1, reactors))));
