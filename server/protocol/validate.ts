@@ -31,16 +31,26 @@ function bad(message: string): never {
   throw new WizzError('bad_request', message);
 }
 
+/**
+ * Whether `s` is well-formed Unicode: no lone UTF-16 surrogate. JSON's "\ud800" escape makes one,
+ * and UTF-8 (the database, scrypt's input) cannot hold it: it would come back as U+FFFD, so two
+ * different passwords would hash alike and a stored text would differ from the one sent.
+ * (String.prototype.isWellFormed is in Node 20; the project's TypeScript lib is ES2023.)
+ */
+export function wellFormed(s: string): boolean {
+  return (s as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
 /** A string id longer than this is refused: every reply echoes the id, and must fit in a frame. */
 export const ID_MAX = 128;
 
 /**
  * The request id, or undefined when it is missing, not a string/number, or a string longer than
- * ID_MAX UTF-16 units (such a request gets bad_request without `re`).
+ * ID_MAX UTF-16 units or not well-formed (such a request gets bad_request without `re`).
  */
 export function requestId(body: Record<string, unknown>): RequestId | undefined {
   const id = body.id;
-  if (typeof id === 'string') return id.length <= ID_MAX ? id : undefined;
+  if (typeof id === 'string') return id.length <= ID_MAX && wellFormed(id) ? id : undefined;
   if (typeof id === 'number' && Number.isFinite(id)) return id;
   return undefined;
 }
@@ -49,6 +59,7 @@ export function str(body: Record<string, unknown>, field: string): string {
   const v = body[field];
   if (v === undefined) bad(`missing field "${field}"`);
   if (typeof v !== 'string') bad(`field "${field}" must be a string`);
+  if (!wellFormed(v)) bad(`field "${field}" must be well-formed Unicode (a lone surrogate such as \\ud800 is not a character)`);
   return v;
 }
 

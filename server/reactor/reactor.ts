@@ -363,7 +363,7 @@ export class Reactor implements HandlerContext {
     let result: Record<string, unknown> | Pipelined | null;
     try {
       if (re === undefined) {
-        throw new WizzError('bad_request', `field "id" must be a number or a string of at most ${ID_MAX} characters`);
+        throw new WizzError('bad_request', `field "id" must be a number or a well-formed string of at most ${ID_MAX} characters`);
       }
       result = await this.handlers.handle(s, frame.type, frame.body, re);
     } catch (err) {

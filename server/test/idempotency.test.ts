@@ -142,4 +142,26 @@ describe('idempotent SEND', () => {
     }
     await a.client.close();
   });
+
+  it('a key or text with a lone surrogate is bad_request, so two keys (or texts) never meet as one in UTF-8', async () => {
+    // PostgreSQL turned "\ud800" and "\udc00" alike into U+FFFD: "another text" was not key_reused.
+    const a = await loggedIn(port);
+    const b = await loggedIn(port);
+    for (const body of [
+      { text: 'retry me', key: 'k\ud800' },
+      { text: 'retry me \ud800', key: 'k-lone' },
+      { text: 'retry me \udc00', key: 'k-lone' },
+    ]) {
+      const reply = await a.client.request(Req.SEND, { to: b.user, ...body });
+      expect(reply.body.code).toBe('bad_request');
+      expect(reply.body.message).toMatch(body.key === 'k-lone' ? /"text".*well-formed/ : /"key".*well-formed/);
+    }
+    // Nothing was stored under either key: both are free for a well-formed message.
+    const first = await a.client.call(Req.SEND, { to: b.user, text: 'retry me \ufffd', key: 'k-lone' });
+    expect((await a.client.request(Req.SEND, { to: b.user, text: 'retry me \ufffd\ufffd', key: 'k-lone' })).body.code).toBe('key_reused');
+    expect((await a.client.call(Req.SEND, { to: b.user, text: 'retry me \ufffd', key: 'k-lone' })).msgId).toBe(first.msgId);
+    const history = (await a.client.call(Req.HISTORY, { with: b.user })).messages as Array<{ text: string }>;
+    expect(history.map((m) => m.text)).toEqual(['retry me \ufffd']);
+    await Promise.all([a.client.close(), b.client.close()]);
+  });
 });

@@ -261,3 +261,62 @@ describe('rooms and WHO', () => {
     await a.client.close();
   });
 });
+
+describe('well-formed Unicode: stored = sent = delivered', () => {
+  it('a lone surrogate in any string field is bad_request naming the field; nothing is stored or delivered', async () => {
+    const a = await loggedIn(port);
+    const b = await loggedIn(port);
+    await a.client.call(Req.JOIN, { room: '#lone' });
+    const cases: Array<[number, Record<string, unknown>, string]> = [
+      [Req.SEND, { to: b.user, text: 'x\ud800y' }, 'text'],
+      [Req.SEND, { to: b.user, text: '\ud800'.repeat(4_000) }, 'text'],
+      [Req.SEND, { to: b.user, text: 'fine', key: 'k\udc00' }, 'key'],
+      [Req.SEND, { to: `${b.user}\ud800`, text: 'fine' }, 'to'],
+      [Req.WIZZ, { to: `${b.user}\udfff` }, 'to'],
+      [Req.SAY, { room: '#lone', text: '\udbff!' }, 'text'],
+      [Req.JOIN, { room: '#lone\ud800' }, 'room'],
+      [Req.WHO, { room: '#lone\ud800' }, 'room'],
+      [Req.HISTORY, { with: `${b.user}\ud800` }, 'with'],
+    ];
+    for (const [type, body, field] of cases) {
+      const reply = await a.client.request(type, body);
+      expect(errorOf(reply)).toBe('bad_request');
+      expect(reply.body.message).toContain(`"${field}" must be well-formed Unicode`);
+    }
+    const anon = await WizzClient.connect(port);
+    const reg = await anon.request(Req.REGISTER, { user: uniqueUser(), password: `${PASSWORD}\ud800` });
+    expect(reg.body.message).toContain('"password" must be well-formed Unicode');
+    // A string id must be well-formed too: the reply could not echo it as it was sent (no `re`).
+    anon.post(Req.PING, { id: 'p\ud800' });
+    const err = await anon.nextPush((f) => f.type === Srv.ERROR);
+    expect(err.body).toEqual({ code: 'bad_request', message: expect.stringContaining('well-formed') });
+    expect((await anon.request(Req.PING, { id: 'p\ufffd' })).body).toEqual({ re: 'p\ufffd' });
+    // Nothing of the refused SENDs and SAY was stored or reached anyone.
+    await a.client.call(Req.SEND, { to: b.user, text: 'marker' });
+    await b.client.nextPush((f) => f.type === Srv.MESSAGE && f.body.text === 'marker');
+    expect(b.client.drainPushed().filter((f) => f.type === Srv.MESSAGE || f.type === Srv.ROOM)).toEqual([]);
+    const history = (await a.client.call(Req.HISTORY, { with: b.user })).messages as Array<{ text: string }>;
+    expect(history.map((m) => m.text)).toEqual(['marker']);
+    await Promise.all([a.client.close(), b.client.close(), anon.close()]);
+  });
+
+  it('a text reaches its recipient exactly as sent: live, in HISTORY and at the next LOGIN', async () => {
+    const texts = ['héllo 👋', '\ufffd', 'a\u0000b', '\u{10FFFF}\ufeff\u2028', '😀'.repeat(4_000)];
+    const a = await loggedIn(port);
+    const b = await loggedIn(port);
+    for (const text of texts) {
+      const ok = await a.client.call(Req.SEND, { to: b.user, text });
+      expect((await b.client.nextPush((f) => f.type === Srv.MESSAGE && f.body.msgId === ok.msgId)).body.text).toBe(text);
+    }
+    const live = (await b.client.call(Req.HISTORY, { with: a.user })).messages as Array<{ text: string }>;
+    expect(live.map((m) => m.text).reverse()).toEqual(texts);
+    await b.client.close();
+    const offline = await registered(port);
+    for (const text of texts) await a.client.call(Req.SEND, { to: offline, text });
+    const later = await loggedIn(port, offline, false);
+    const got: string[] = [];
+    for (let i = 0; i < texts.length; i++) got.push((await later.client.nextPush((f) => f.type === Srv.MESSAGE)).body.text as string);
+    expect(got).toEqual(texts);
+    await Promise.all([a.client.close(), later.client.close()]);
+  });
+});

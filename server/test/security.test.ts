@@ -8,7 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DEFAULT_SCRYPT, hashPassword, parseHash, verifyPassword } from '../db/password.ts';
 import { startHarness, type Harness } from '../testing/harness.ts';
-import { registered, tempDir, PASSWORD } from '../testing/helpers.ts';
+import { registered, tempDir, uniqueUser, PASSWORD } from '../testing/helpers.ts';
 import { WizzClient } from '../client/wizz-client.ts';
 import { Req } from '../protocol/codes.ts';
 
@@ -61,6 +61,25 @@ describe('over the wire', () => {
     const unknown = await c.request(Req.LOGIN, { id: 1, user: 'no_such_name_here', password: 'not the password' });
     expect(unknown).toEqual(wrong);
     expect(wrong.body.code).toBe('auth_failed');
+    await c.close();
+  });
+
+  it('a password with a lone surrogate is bad_request: two different passwords never open one account', async () => {
+    // UTF-8 (scrypt's input) has no lone surrogates: Node encodes each as U+FFFD, so "\ud800"×8,
+    // "\udc00"×8 and "\ufffd"×8 would hash alike.
+    const port = h.ports[0]!;
+    const user = uniqueUser('lone');
+    const c = await WizzClient.connect(port);
+    const refused = await c.request(Req.REGISTER, { user, password: '\ud800'.repeat(8) });
+    expect(refused.body).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/"password".*well-formed/) });
+    // Nothing was created: the name is free for a well-formed password of the U+FFFDs Node would have hashed.
+    await c.call(Req.REGISTER, { user, password: '\ufffd'.repeat(8) });
+    for (const password of ['\ud800'.repeat(8), '\udc00'.repeat(8), '\udfff'.repeat(8), '\ud800\udbff'.repeat(4), `${PASSWORD}\udc00`]) {
+      expect((await c.request(Req.LOGIN, { user, password })).body.code).toBe('bad_request');
+    }
+    await c.call(Req.LOGIN, { user, password: '\ufffd'.repeat(8) });
+    const change = await c.request(Req.PASSWORD, { password: '\ufffd'.repeat(8), newPassword: '\udc00'.repeat(8) });
+    expect(change.body).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/"newPassword".*well-formed/) });
     await c.close();
   });
 

@@ -1,7 +1,7 @@
 // Property-based fuzzing of the wire (fast-check), shared by server/test/fuzz.test.ts and
 // `npm run fuzz`. Two kinds of cases, each sent on its own connection in one write:
 // - a session: many well-framed requests with hostile bodies (wrong types, missing fields, huge
-//   strings and numbers, ids of every kind, __proto__/constructor keys, unknown fields), before or
+//   strings and numbers, lone surrogates, ids of every kind, __proto__/constructor keys, unknown fields), before or
 //   after LOGIN. Every frame must get exactly one reply, in order, with the documented code, and
 //   the connection stays open (a PING at the end proves it).
 // - a broken stream: a few good requests, then something that breaks the framing (lengths 0,
@@ -70,6 +70,22 @@ function header(n: number): Buffer {
 
 // ── hostile bodies ───────────────────────────────────────────────────────────────────────────────
 
+/** A lone UTF-16 surrogate: JSON.stringify writes it as a "\udXXX" escape, valid JSON but not a character. */
+const loneSurrogate: fc.Arbitrary<string> = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
+
+/**
+ * A value of a string field (as JSON text) with one lone surrogate put anywhere in it: still
+ * ill-formed wherever it lands (between the halves of a pair it breaks the pair). Built from a good
+ * value, so only the well-formedness rule can refuse it.
+ */
+const withLoneSurrogate = (good: fc.Arbitrary<string>): fc.Arbitrary<string> =>
+  fc.tuple(good, loneSurrogate, fc.nat()).map(([json, lone, at]) => {
+    const v: unknown = JSON.parse(json);
+    const s = typeof v === 'string' ? v : String(v); // a numeric id becomes a string one
+    const i = at % (s.length + 1);
+    return JSON.stringify(s.slice(0, i) + lone + s.slice(i));
+  });
+
 const FIELDS = ['id', 'user', 'password', 'to', 'text', 'room', 'with', 'before', 'limit', 'key'];
 const ODD_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '', 'ID', 'id '];
 
@@ -85,6 +101,7 @@ const jsonText: fc.Arbitrary<string> = fc.oneof(
   { weight: 2, arbitrary: fc.integer().map(String) },
   { weight: 1, arbitrary: fc.constantFrom('1e400', '-1e400', '1e-400', '123456789012345678901234567890', '-0', '0.5', '9007199254740993', 'true', 'null', '[]', '{}', '{"__proto__":{"id":1}}') },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }).map((s) => JSON.stringify(s)) },
+  { weight: 1, arbitrary: withLoneSurrogate(fc.string({ maxLength: 30 }).map((s) => JSON.stringify(s))) },
 );
 
 /** A huge string (up to most of a frame), or one just past a limit: rare, they cost bandwidth. */
@@ -110,9 +127,12 @@ const goodValue: Record<string, fc.Arbitrary<string>> = {
   key: fc.string({ minLength: 1, maxLength: 64 }).map((s) => JSON.stringify(s)),
 };
 
+const STRING_FIELDS = ['id', 'user', 'to', 'with', 'password', 'text', 'room', 'key'];
+
 const member: fc.Arbitrary<[string, string]> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('id', 'text', 'user', 'room', 'password', 'key', 'pad'), hugeText) },
   { weight: 40, arbitrary: fc.constantFrom(...FIELDS).chain((k) => fc.tuple(fc.constant(k), fc.oneof({ weight: 2, arbitrary: goodValue[k]! }, { weight: 1, arbitrary: jsonText }))) },
+  { weight: 4, arbitrary: fc.constantFrom(...STRING_FIELDS).chain((k) => fc.tuple(fc.constant(k), withLoneSurrogate(goodValue[k]!))) },
   { weight: 6, arbitrary: fc.tuple(fc.constantFrom(...ODD_KEYS), jsonText) },
   { weight: 6, arbitrary: fc.tuple(fc.string({ maxLength: 12 }), jsonText) },
 );
@@ -126,7 +146,11 @@ export interface RequestCase {
 export const requestCase: fc.Arbitrary<RequestCase> = fc
   .tuple(
     fc.oneof({ weight: 10, arbitrary: fc.integer({ min: Req.REGISTER, max: Req.PING }) }),
-    fc.oneof({ weight: 5, arbitrary: goodValue.id!.map((v) => [['id', v]] as Array<[string, string]>) }, { weight: 1, arbitrary: fc.constant([] as Array<[string, string]>) }),
+    fc.oneof(
+      { weight: 5, arbitrary: goodValue.id!.map((v) => [['id', v]] as Array<[string, string]>) },
+      { weight: 1, arbitrary: fc.constant([] as Array<[string, string]>) },
+      { weight: 1, arbitrary: withLoneSurrogate(fc.string({ maxLength: 20 }).map((s) => JSON.stringify(s))).map((v) => [['id', v]] as Array<[string, string]>) },
+    ),
     fc.array(member, { maxLength: 6 }),
   )
   .map(([type, id, rest]) => ({ type, json: `{${[...id, ...rest].map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}` }))
@@ -148,19 +172,29 @@ function codePoints(s: string): number {
   return [...s].length;
 }
 
+/** Every string field must be well-formed Unicode: a lone surrogate (a code point of category Cs) is bad_request. */
+function wellFormed(s: string): boolean {
+  return !/\p{Cs}/u.test(s);
+}
+
+/** A string field's value as the page's rules see it: a well-formed string, or nothing valid. */
+function goodString(v: unknown): v is string {
+  return typeof v === 'string' && wellFormed(v);
+}
+
 function validField(body: Record<string, unknown>, field: string): boolean {
   const v = Object.hasOwn(body, field) ? body[field] : undefined;
   switch (field) {
     case 'user':
     case 'to':
     case 'with':
-      return typeof v === 'string' && USER_RE.test(v);
+      return goodString(v) && USER_RE.test(v);
     case 'password':
-      return typeof v === 'string' && codePoints(v) >= 8 && codePoints(v) <= 128;
+      return goodString(v) && codePoints(v) >= 8 && codePoints(v) <= 128;
     case 'text':
-      return typeof v === 'string' && codePoints(v) >= 1 && codePoints(v) <= 4_000;
+      return goodString(v) && codePoints(v) >= 1 && codePoints(v) <= 4_000;
     case 'room':
-      return typeof v === 'string' && ROOM_RE.test(v);
+      return goodString(v) && ROOM_RE.test(v);
     default:
       return true;
   }
@@ -195,7 +229,7 @@ const OUTCOMES: Record<number, Set<string>> = {
 /** The documented reply to one well-framed request of a request type. */
 export function expectedReply(state: SessionState, type: number, body: Record<string, unknown>): Expected {
   const id = Object.hasOwn(body, 'id') ? body.id : undefined;
-  const idOk = (typeof id === 'string' && id.length <= ID_MAX) || (typeof id === 'number' && Number.isFinite(id));
+  const idOk = (goodString(id) && id.length <= ID_MAX) || (typeof id === 'number' && Number.isFinite(id));
   if (!idOk) return { re: undefined, codes: codes('bad_request') };
   const re = id as string | number;
   if (type === Req.PING) return { re, codes: codes('ok') };
