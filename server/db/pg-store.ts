@@ -10,6 +10,7 @@
 // bounded (connect, statement and read timeouts; the write pipeline by a watchdog on silence):
 // PostgreSQL down or hung costs `unavailable` within about timeoutMs, and the pools reconnect
 // when it is back.
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { LinkError } from '../router/link.ts';
 import type { StoredMessage } from '../router/router.ts';
@@ -334,6 +335,7 @@ export class PgStore {
       case 'storeMessage': {
         const [from, to, text, key] = call.args;
         const keyBytes = key === null ? null : Buffer.from(key, 'utf8');
+        const body = Buffer.from(text, 'utf8');
         // The unique index on (sender, send_key) is the idempotency check: a rival with the same key
         // (this batch, or another host's open transaction, which ON CONFLICT waits for) wins, and
         // the SELECT after it — a new snapshot — finds the winner.
@@ -353,17 +355,19 @@ export class PgStore {
                    WHERE EXISTS (SELECT 1 FROM users WHERE name = $2)
                    ON CONFLICT (sender, send_key) WHERE send_key IS NOT NULL DO NOTHING
                    RETURNING id, ts`,
-            values: [from, to, pairKey(from, to), Buffer.from(text, 'utf8'), keyBytes],
+            values: [from, to, pairKey(from, to), body, keyBytes],
           },
         ];
         if (keyBytes) {
-          // The first send's message as stored, and whether this is the same request: compared by
-          // PostgreSQL on the stored values, so a text is judged in the form it was kept in.
+          // The first send's message as stored, and whether this is the same request: the same
+          // recipient and the same stored bytes, compared by PostgreSQL through their SHA-256 — a
+          // 32-byte digest travels instead of the text again, and the text need not come back: when
+          // the bytes are the same, the stored text is these bytes decoded.
           queries.push({
             name: 'wizz_sent_with_key',
-            text: `SELECT ${MESSAGE_COLUMNS}, (recipient = $3 AND body = $4) AS same
+            text: `SELECT id AS "msgId", sender AS "from", recipient AS "to", ts, (recipient = $3 AND sha256(body) = $4) AS same
                    FROM messages WHERE sender = $1 AND send_key = $2`,
-            values: [from, keyBytes, to, Buffer.from(text, 'utf8')],
+            values: [from, keyBytes, to, createHash('sha256').update(body).digest()],
           });
         }
         return {
@@ -371,11 +375,11 @@ export class PgStore {
           outcome: ([inserted, seen]) => {
             const fresh = inserted!.rows[0] as { id: number; ts: number } | undefined;
             if (fresh) return ok({ msgId: fresh.id, from, to, text, ts: fresh.ts, first: true } satisfies StoreResult);
-            const first = seen?.rows[0] as (StoredMessage & { same: boolean }) | undefined;
+            const first = seen?.rows[0] as (Omit<StoredMessage, 'text'> & { same: boolean }) | undefined;
             if (first) {
               const { same, ...stored } = first;
               if (!same) return refuse('key_reused', 'this key was used for another message (another "to" or "text")');
-              return ok({ ...stored, first: false } satisfies StoreResult);
+              return ok({ ...stored, text: body.toString('utf8'), first: false } satisfies StoreResult);
             }
             return refuse('no_such_user', `no user "${to}"`);
           },
