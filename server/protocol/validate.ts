@@ -127,10 +127,14 @@ export function optionalRoom(body: Record<string, unknown>): string | undefined 
   return body.room === undefined ? undefined : room(body);
 }
 
+/**
+ * Any positive integer, however large (1e300 is one): JSON numbers are doubles, and above 2^53 a
+ * double is still an integer, only not every integer has one. Callers bound it themselves.
+ */
 function optionalPositiveInt(body: Record<string, unknown>, field: string): number | undefined {
   const v = body[field];
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) bad(`field "${field}" must be a positive integer`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) bad(`field "${field}" must be a positive integer`);
   return v;
 }
 
@@ -138,5 +142,7 @@ export function historyQuery(body: Record<string, unknown>): { with: string; bef
   const withUser = userName(body, 'with');
   const before = optionalPositiveInt(body, 'before');
   const limit = Math.min(optionalPositiveInt(body, 'limit') ?? HISTORY_DEFAULT, HISTORY_MAX);
-  return { with: withUser, before, limit };
+  // Every msgId is below 2^53, so a larger `before` bounds nothing: the same as none (and the
+  // stores never see a number their integer columns cannot hold).
+  return { with: withUser, before: before !== undefined && before > Number.MAX_SAFE_INTEGER ? undefined : before, limit };
 }

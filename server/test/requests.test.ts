@@ -6,6 +6,7 @@ import { startHarness, type Harness } from '../testing/harness.ts';
 import { loggedIn, PASSWORD, registered, tempDir, uniqueUser } from '../testing/helpers.ts';
 import { WizzClient } from '../client/wizz-client.ts';
 import { Req, Srv } from '../protocol/codes.ts';
+import { frameBytes } from '../testing/fuzz.ts';
 
 let h: Harness;
 let port: number;
@@ -179,6 +180,48 @@ describe('SEND and HISTORY', () => {
     expect(errorOf(await a.client.request(Req.HISTORY, { with: b.user, before: 'x' }))).toBe('bad_request');
     expect(errorOf(await a.client.request(Req.HISTORY, { with: uniqueUser('ghost') }))).toBe('no_such_user');
     await Promise.all([a.client.close(), b.client.close()]);
+  });
+});
+
+describe('HISTORY with any positive integer', () => {
+  it('a limit of any size is clamped to 100; a before beyond 2^53 bounds nothing; 0, fractions, Infinity and strings are bad_request', async () => {
+    const a = await loggedIn(port);
+    const b = await loggedIn(port);
+    const ids: number[] = [];
+    for (let i = 0; i < 105; i++) ids.push((await a.client.call(Req.SEND, { to: b.user, text: `h${i}` })).msgId as number);
+    const newest = ids.slice(5).reverse();
+    for (const limit of [1e300, Number.MAX_SAFE_INTEGER + 2, 2 ** 64, 101]) {
+      const got = (await a.client.call(Req.HISTORY, { with: b.user, limit })).messages as Array<{ msgId: number }>;
+      expect(got.map((m) => m.msgId)).toEqual(newest);
+    }
+    for (const before of [1e300, 2 ** 63, Number.MAX_SAFE_INTEGER + 1, Number.MAX_SAFE_INTEGER]) {
+      const got = (await a.client.call(Req.HISTORY, { with: b.user, before, limit: 3 })).messages as Array<{ msgId: number }>;
+      expect(got.map((m) => m.msgId)).toEqual(newest.slice(0, 3));
+    }
+    for (const bad of [0, -1, 1.5, '5', null, true]) {
+      expect(errorOf(await a.client.request(Req.HISTORY, { with: b.user, limit: bad }))).toBe('bad_request');
+      expect(errorOf(await a.client.request(Req.HISTORY, { with: b.user, before: bad }))).toBe('bad_request');
+    }
+    // 1e309 is Infinity to JSON.parse: not an integer. JSON's 5E0 and 1.0 are the integers 5 and 1.
+    const raw = (json: string) => {
+      a.client.writeRaw(frameBytes(Req.HISTORY, json));
+      return a.client.nextPush((f) => f.type === Srv.OK || f.type === Srv.ERROR);
+    };
+    expect((await raw(`{"id":"inf","with":"${b.user}","limit":1e309}`)).body).toMatchObject({ re: 'inf', code: 'bad_request' });
+    expect((await raw(`{"id":"big","with":"${b.user}","before":1e400}`)).body).toMatchObject({ re: 'big', code: 'bad_request' });
+    expect((await raw(`{"id":"e0","with":"${b.user}","limit":5E0}`)).body.messages).toHaveLength(5);
+    expect((await raw(`{"id":"one","with":"${b.user}","limit":1.0}`)).body.messages).toHaveLength(1);
+    await Promise.all([a.client.close(), b.client.close()]);
+  });
+
+  it('a numeric id is echoed as JSON.parse read it: beyond 2^53 it loses digits, so use a string', async () => {
+    const c = await WizzClient.connect(port);
+    c.writeRaw(frameBytes(Req.PING, '{"id":12345678901234567890}'));
+    const ok = await c.nextPush((f) => f.type === Srv.OK);
+    expect(JSON.stringify(ok.body.re)).toBe('12345678901234567000'); // the nearest double; the digits past 2^53 are gone
+    expect((await c.request(Req.PING, { id: Number.MAX_SAFE_INTEGER })).body).toEqual({ re: Number.MAX_SAFE_INTEGER });
+    expect((await c.request(Req.PING, { id: '12345678901234567890' })).body).toEqual({ re: '12345678901234567890' });
+    await c.close();
   });
 });
 
