@@ -86,7 +86,7 @@ const withLoneSurrogate = (good: fc.Arbitrary<string>): fc.Arbitrary<string> =>
     return JSON.stringify(s.slice(0, i) + lone + s.slice(i));
   });
 
-const FIELDS = ['id', 'user', 'password', 'to', 'text', 'room', 'with', 'before', 'limit', 'key'];
+const FIELDS = ['id', 'user', 'password', 'to', 'text', 'room', 'with', 'before', 'limit', 'key', 'token', 'newPassword', 'all'];
 const ODD_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '', 'ID', 'id '];
 
 /** A JSON value as text: ordinary values plus what JSON.stringify never writes (1e400, long digits). */
@@ -125,9 +125,13 @@ const goodValue: Record<string, fc.Arbitrary<string>> = {
   before: fc.integer({ min: 1, max: 1_000_000 }).map(String),
   limit: fc.integer({ min: 1, max: 500 }).map(String),
   key: fc.string({ minLength: 1, maxLength: 64 }).map((s) => JSON.stringify(s)),
+  // A session token's form (43 base64url characters): never one the server handed out.
+  token: fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), minLength: 43, maxLength: 43 }).map((s) => JSON.stringify(s)),
+  newPassword: fc.string({ minLength: 8, maxLength: 40 }).map((s) => JSON.stringify(s)),
+  all: fc.boolean().map(String),
 };
 
-const STRING_FIELDS = ['id', 'user', 'to', 'with', 'password', 'text', 'room', 'key'];
+const STRING_FIELDS = ['id', 'user', 'to', 'with', 'password', 'text', 'room', 'key', 'token', 'newPassword'];
 
 const member: fc.Arbitrary<[string, string]> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('id', 'text', 'user', 'room', 'password', 'key', 'pad'), hugeText) },
@@ -145,7 +149,8 @@ export interface RequestCase {
 
 export const requestCase: fc.Arbitrary<RequestCase> = fc
   .tuple(
-    fc.oneof({ weight: 10, arbitrary: fc.integer({ min: Req.REGISTER, max: Req.PING }) }),
+    // LOGOUT is left out: it ends the session the rest of the case runs in.
+    fc.oneof({ weight: 10, arbitrary: fc.integer({ min: Req.REGISTER, max: Req.PING }) }, { weight: 2, arbitrary: fc.constantFrom(Req.RESUME, Req.PASSWORD) }),
     fc.oneof(
       { weight: 5, arbitrary: goodValue.id!.map((v) => [['id', v]] as Array<[string, string]>) },
       { weight: 1, arbitrary: fc.constant([] as Array<[string, string]>) },
@@ -190,7 +195,10 @@ function validField(body: Record<string, unknown>, field: string): boolean {
     case 'with':
       return goodString(v) && USER_RE.test(v);
     case 'password':
+    case 'newPassword':
       return goodString(v) && codePoints(v) >= 8 && codePoints(v) <= 128;
+    case 'token':
+      return goodString(v) && /^[A-Za-z0-9_-]{43}$/.test(v);
     case 'text':
       return goodString(v) && codePoints(v) >= 1 && codePoints(v) <= 4_000;
     case 'room':
@@ -211,6 +219,8 @@ const REQUIRED: Record<number, string[]> = {
   [Req.WHO]: [],
   [Req.HISTORY]: ['with'],
   [Req.PING]: [],
+  [Req.RESUME]: ['token'],
+  [Req.PASSWORD]: ['password', 'newPassword'],
 };
 
 const OUTCOMES: Record<number, Set<string>> = {
@@ -224,6 +234,8 @@ const OUTCOMES: Record<number, Set<string>> = {
   [Req.WHO]: codes('ok'),
   [Req.HISTORY]: codes('ok', 'no_such_user'),
   [Req.PING]: codes('ok'),
+  [Req.RESUME]: codes('auth_failed', 'rate_limited'), // a generated token was never handed out
+  [Req.PASSWORD]: codes('ok', 'auth_failed', 'rate_limited'),
 };
 
 /** The documented reply to one well-framed request of a request type. */
@@ -233,8 +245,8 @@ export function expectedReply(state: SessionState, type: number, body: Record<st
   if (!idOk) return { re: undefined, codes: codes('bad_request') };
   const re = id as string | number;
   if (type === Req.PING) return { re, codes: codes('ok') };
-  if (state === 'anon' && type !== Req.REGISTER && type !== Req.LOGIN) return { re, codes: codes('unauthenticated') };
-  if (state === 'authed' && type === Req.LOGIN) return { re, codes: codes('bad_request') };
+  if (state === 'anon' && type !== Req.REGISTER && type !== Req.LOGIN && type !== Req.RESUME) return { re, codes: codes('unauthenticated') };
+  if (state === 'authed' && (type === Req.LOGIN || type === Req.RESUME)) return { re, codes: codes('bad_request') };
   if (!REQUIRED[type]!.every((f) => validField(body, f))) return { re, codes: codes('bad_request') };
   // Optional fields of the wrong form are bad_request too; a body with good fields may still be.
   return { re, codes: new Set([...OUTCOMES[type]!, 'bad_request']) };
