@@ -12,6 +12,7 @@ const AT = {
   room: `${PREFIX}room:`,
   nodeUsers: `${PREFIX}nu:`,
   lease: `${PREFIX}node:`,
+  reaped: `${PREFIX}reaped:`,
   wizz: `${PREFIX}wz:`,
   hostChannel: `${PREFIX}h:`,
   roomChannel: `${PREFIX}r:`,
@@ -34,6 +35,12 @@ export const keys = {
   nodes: `${PREFIX}nodes`,
   /** A host's presence lease (PX leaseMs), refreshed while the host lives. */
   lease: (node: string) => AT.lease + node,
+  /** Set by the reaper when it took a host's users offline; cleared by that host's resync (the host must learn it). */
+  reaped: (node: string) => AT.reaped + node,
+  /** Redis's clock (ms) at the last heartbeat of any host: a long gap means Redis itself stalled. */
+  lastBeat: `${PREFIX}lastbeat`,
+  /** Until this time (Redis's clock, ms) nobody is reaped: every host gets a lease to beat again after a stall. */
+  reapGrace: `${PREFIX}reapgrace`,
   /** When `from` last wizzed `to` (expires after the window). */
   wizz: (from: string, to: string) => `${AT.wizz}${from}>${to}`,
 } as const;
@@ -55,11 +62,14 @@ export const LUA_NAMES = `
 local K_FENCE = ${lua(keys.fence)}
 local K_ONLINE = ${lua(keys.online)}
 local K_NODES = ${lua(keys.nodes)}
+local K_LAST_BEAT = ${lua(keys.lastBeat)}
+local K_REAP_GRACE = ${lua(keys.reapGrace)}
 local function k_owner(u) return ${lua(AT.owner)} .. u end
 local function k_user_rooms(u) return ${lua(AT.userRooms)} .. u end
 local function k_room(r) return ${lua(AT.room)} .. r end
 local function k_node_users(n) return ${lua(AT.nodeUsers)} .. n end
 local function k_lease(n) return ${lua(AT.lease)} .. n end
+local function k_reaped(n) return ${lua(AT.reaped)} .. n end
 local function k_wizz(f, t) return ${lua(AT.wizz)} .. f .. '>' .. t end
 local function ch_host(n) return ${lua(AT.hostChannel)} .. n end
 local function ch_room(r) return ${lua(AT.roomChannel)} .. r end

@@ -12,9 +12,11 @@ const REAP_BUDGET = 2_000;
 export interface LeaseEvents {
   /**
    * A beat renewed the lease. `existed` false: it had expired (or Redis lost it) before this beat.
-   * `online`: users online on every host.
+   * `online`: users online on every host. `reaped`: the marker a reaper left when it took this
+   * host's users offline ('' if none) — then the host must re-register, even though its lease is
+   * back (a heartbeat queued during a stall may have renewed it without anyone hearing the answer).
    */
-  renewed(existed: boolean, online: number): void;
+  renewed(existed: boolean, online: number, reaped: string): void;
   reaped(node: string, users: number): void;
   failed(what: string, err: Error): void;
 }
@@ -23,6 +25,9 @@ export class Lease {
   private timers: NodeJS.Timeout[] = [];
   private beating = false;
   private reaping = false;
+  /** Redis's clock minus ours (ms), from the heartbeat with the shortest round trip lately. */
+  private offsetMs = 0;
+  private bestRttMs = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly redis: Redis,
@@ -52,8 +57,10 @@ export class Lease {
     if (this.beating) return true; // a beat is in flight: it will report
     this.beating = true;
     try {
-      const [existed, online] = (await HEARTBEAT.run(this.redis, [this.nodeId, this.leaseMs])) as [number, number];
-      this.on.renewed(existed === 1, online);
+      const sent = Date.now();
+      const [existed, online, reaped, redisMs] = (await HEARTBEAT.run(this.redis, [this.nodeId, this.leaseMs])) as [number, number, string, string];
+      this.sawClock(sent, Date.now(), Number(redisMs));
+      this.on.renewed(existed === 1, online, reaped);
       return existed === 1;
     } catch (err) {
       this.on.failed('heartbeat', err as Error);
@@ -69,7 +76,7 @@ export class Lease {
     this.reaping = true;
     try {
       for (let slice = 0; slice < 100; slice++) {
-        const out = (await REAP.run(this.redis, [this.nodeId, REAP_BUDGET])) as Array<string | number>;
+        const out = (await REAP.run(this.redis, [this.nodeId, REAP_BUDGET, this.leaseMs])) as Array<string | number>;
         let more = false;
         for (let i = 0; i + 2 < out.length; i += 3) {
           this.on.reaped(String(out[i]), Number(out[i + 1]));
@@ -82,5 +89,24 @@ export class Lease {
     } finally {
       this.reaping = false;
     }
+  }
+
+  /** Now on Redis's clock (ms): deadlines the scripts check are on that clock, whatever ours says. */
+  redisNow(): number {
+    return Date.now() + this.offsetMs;
+  }
+
+  /**
+   * One sample of the clocks' offset: Redis read its clock somewhere within the round trip, so the
+   * shortest round trip seen gives the best estimate. Old estimates fade (the best RTT grows a
+   * little per sample) so that a drifting clock is followed.
+   */
+  private sawClock(sent: number, received: number, redisMs: number): void {
+    if (!Number.isFinite(redisMs)) return;
+    const rtt = received - sent;
+    this.bestRttMs += 1;
+    if (rtt > this.bestRttMs) return;
+    this.bestRttMs = rtt;
+    this.offsetMs = redisMs - (sent + rtt / 2);
   }
 }

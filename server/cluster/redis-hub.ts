@@ -24,7 +24,7 @@ import { decode, encode } from './messages.ts';
 import { resync, type ResyncReport } from './resync.ts';
 import { RoomChannels } from './room-channels.ts';
 import { redisTarget } from './redis-target.ts';
-import { CLAIM, DELIVER, JOIN, LEAVE, RELEASE, UNCLAIM, WIZZ } from './scripts.ts';
+import { CLAIM, CLEAR_REAPED, DELIVER, JOIN, LEAVE, RELEASE, SAY, UNCLAIM, WIZZ } from './scripts.ts';
 import { randomBytes } from 'node:crypto';
 
 export interface RedisHubOptions {
@@ -116,6 +116,8 @@ export class RedisHub extends EventEmitter<RedisHubEvents> {
   private resyncing: Promise<void> | null = null;
   private resyncAgain = false;
   private resyncFailed = false;
+  /** The reaped marker this host has seen and is re-registering for (cleared in Redis after the resync). */
+  private reapedSeen = '';
   /** The last connection error, for start()'s message. */
   private lastError = '';
 
@@ -144,10 +146,14 @@ export class RedisHub extends EventEmitter<RedisHubEvents> {
     this.sub = connect({ connectionName: `wizz-${this.nodeId}-sub`, autoResubscribe: true });
     this.channels = new RoomChannels(this.sub);
     this.lease = new Lease(this.cmd, this.nodeId, options.leaseMs ?? DEFAULT_LEASE_MS, {
-      renewed: (existed, online) => {
+      renewed: (existed, online, reaped) => {
         this.online = online;
         if (!this.started) return;
-        if (!existed && !this.resyncing) {
+        if (reaped !== '' && reaped !== this.reapedSeen) {
+          this.reapedSeen = reaped;
+          this.log(`redis: another host took ${this.nodeId} for dead and its users offline; re-registering this host`);
+          this.requestResync();
+        } else if (!existed && !this.resyncing) {
           this.log(`redis: the lease of ${this.nodeId} had expired; re-registering this host`);
           this.requestResync();
         } else if (this.resyncFailed) this.requestResync();
@@ -253,7 +259,7 @@ export class RedisHub extends EventEmitter<RedisHubEvents> {
     try {
       let fence: number;
       try {
-        fence = Number(await this.run(CLAIM, [user, this.nodeId, reactor, session, claimId, String(this.fenceSeen)]));
+        fence = Number(await this.runBefore(CLAIM, [user, this.nodeId, reactor, session, claimId, String(this.fenceSeen)]));
       } catch (err) {
         this.unclaim(user, claimId);
         throw err;
@@ -333,7 +339,7 @@ export class RedisHub extends EventEmitter<RedisHubEvents> {
   /** WIZZED unless the recipient is offline or the pair is within its window (held in Redis: all hosts). */
   async wizz(from: string, to: string, ts: number): Promise<WizzResult> {
     const payload = encode({ t: 'wizzed', to, from, ts });
-    return (await this.run(WIZZ, [from, to, ts, WIZZ_WINDOW_MS, payload])) as WizzResult;
+    return (await this.runBefore(WIZZ, [from, to, ts, WIZZ_WINDOW_MS, payload])) as WizzResult;
   }
 
   /**
@@ -354,7 +360,7 @@ export class RedisHub extends EventEmitter<RedisHubEvents> {
       });
       let reply: [string, number?, string[]?];
       try {
-        reply = (await this.run(JOIN, [room, user, this.nodeId, fence, max, JOIN_MEMBERS_MAX])) as typeof reply;
+        reply = (await this.runBefore(JOIN, [room, user, this.nodeId, fence, max, JOIN_MEMBERS_MAX])) as typeof reply;
       } catch (err) {
         this.channels.drop(room);
         throw err;
@@ -381,7 +387,7 @@ export class RedisHub extends EventEmitter<RedisHubEvents> {
     const wasHere = this.table.removeMember(room, user);
     this.busyAdd(user);
     try {
-      const left = Number(await this.run(LEAVE, [room, user, this.nodeId, String(owner.fence)])) === 1;
+      const left = Number(await this.runBefore(LEAVE, [room, user, this.nodeId, String(owner.fence)])) === 1;
       if (wasHere) this.channels.drop(room);
       return left;
     } catch (err) {
@@ -399,12 +405,7 @@ export class RedisHub extends EventEmitter<RedisHubEvents> {
    */
   async say(room: string, from: string, text: string, ts: number): Promise<void> {
     if (!this.table.isMember(room, from)) return;
-    try {
-      await this.cmd.publish(channels.room(room), encode({ t: 'room', room, from, text, ts }));
-    } catch (err) {
-      this.counts.failures++;
-      throw unavailable(err);
-    }
+    await this.runBefore(SAY, [channels.room(room), encode({ t: 'room', room, from, text, ts })]);
   }
 
   /** Online users on every host, or a room's members; sorted by name, at most `limit`. */
@@ -417,6 +418,22 @@ export class RedisHub extends EventEmitter<RedisHubEvents> {
       this.counts.failures++;
       throw unavailable(err);
     }
+  }
+
+  /**
+   * Runs a script that changes what users see, with a deadline on Redis's clock: if Redis gets to
+   * it only after this host has answered `unavailable` (Redis stalled past the command timeout),
+   * the script does nothing and says 'late'. The margin leaves time for the answer to come back.
+   */
+  private async runBefore(script: LuaScript, args: LuaArg[]): Promise<unknown> {
+    const margin = Math.min(250, this.commandTimeoutMs / 4);
+    const deadline = Math.floor(this.lease.redisNow() + this.commandTimeoutMs - margin);
+    const reply = await this.run(script, [...args, deadline]);
+    if (reply === 'late') {
+      this.counts.failures++;
+      throw new LinkError('unavailable', 'Redis answered too late');
+    }
+    return reply;
   }
 
   private async run(script: LuaScript, args: LuaArg[]): Promise<unknown> {
@@ -544,6 +561,7 @@ export class RedisHub extends EventEmitter<RedisHubEvents> {
         this.toReactor(owner.reactor, { e: 'replace', user, session: owner.session });
       },
     });
+    if (this.reapedSeen !== '') await CLEAR_REAPED.run(this.cmd, [this.nodeId, this.reapedSeen]);
     this.channels.retryStale();
     this.counts.resyncs++;
     if (this.started) this.emit('resynced', report);

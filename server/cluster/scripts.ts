@@ -9,6 +9,31 @@ import { LUA_NAMES } from './keys.ts';
 import { LuaScript } from './lua.ts';
 
 const HELPERS = `
+-- Redis's clock in milliseconds.
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- A request whose caller has given up by now (its deadline, on Redis's clock, has passed) must not
+-- take effect: it was answered \`unavailable\`. Redis stalled (or the command waited in a socket
+-- buffer) is the usual reason. Scripts that change what a user sees call this first.
+local function late(deadline)
+  return now_ms() > tonumber(deadline)
+end
+
+-- A heartbeat or a reap notes when Redis last heard from any host; after a gap longer than half a
+-- lease (Redis stalled, or every host at once was cut off) nobody is reaped for one more lease, so
+-- every host can beat again first: a Redis that froze must not take live hosts for dead.
+local function note_beat(lease_ms)
+  local now = now_ms()
+  local last = tonumber(redis.call('GET', K_LAST_BEAT) or '0')
+  if last > 0 and now - last > lease_ms / 2 then
+    redis.call('SET', K_REAP_GRACE, string.format('%d', now + lease_ms), 'PX', lease_ms * 2)
+  end
+  redis.call('SET', K_LAST_BEAT, string.format('%d', now))
+  return now
+end
 local function presence(r, u, ev)
   return cjson.encode({t = 'presence', room = r, user = u, event = ev})
 end
@@ -66,13 +91,14 @@ end
 const script = (name: string, body: string) => new LuaScript(name, `${LUA_NAMES}${HELPERS}\n${body}`);
 
 /**
- * ARGV user, node, reactor, session, claim id, floor → the new fence. The previous owner anywhere
+ * ARGV user, node, reactor, session, claim id, floor, deadline → the new fence ('late' past the deadline). The previous owner anywhere
  * loses its rooms (PRESENCE leave) and its host gets `replace`; then this session owns the user.
  * The claim id (unique per claim) lets UNCLAIM undo exactly this claim.
  */
 export const CLAIM = script(
   'claim',
   `
+if late(ARGV[7]) then return 'late' end
 local u, node = ARGV[1], ARGV[2]
 local fence = next_fence(ARGV[6])
 local old = redis.call('HMGET', k_owner(u), 'node', 'reactor', 'session', 'fence')
@@ -115,13 +141,14 @@ return 1
 );
 
 /**
- * ARGV room, user, node, fence, maxMembers (-1: no limit), listMax →
+ * ARGV room, user, node, fence, maxMembers (-1: no limit), listMax, deadline → 'late' |
  * {'limit_reached'} | {'session_replaced'} | {'ok', already 0/1, first listMax members (the joiner
  * always among them)}. PRESENCE join goes to the members already there.
  */
 export const JOIN = script(
   'join',
   `
+if late(ARGV[7]) then return 'late' end
 local r, u = ARGV[1], ARGV[2]
 local max, list_max = tonumber(ARGV[5]), tonumber(ARGV[6])
 local key = k_room(r)
@@ -139,10 +166,11 @@ return {'ok', already and 1 or 0, listed}
 `,
 );
 
-/** ARGV room, user, node, fence → 1 when the session was a member (PRESENCE leave sent), else 0. */
+/** ARGV room, user, node, fence, deadline → 1 when the session was a member (PRESENCE leave sent), else 0; 'late'. */
 export const LEAVE = script(
   'leave',
   `
+if late(ARGV[5]) then return 'late' end
 if not is_owner(ARGV[2], ARGV[3], ARGV[4]) then return 0 end
 return remove_member(ARGV[1], ARGV[2])
 `,
@@ -160,12 +188,13 @@ return 1
 );
 
 /**
- * ARGV from, to, ts, windowMs, payload → 'rate_limited' | 'offline' | 'delivered'. Recorded only
- * when delivered; the record expires with the window.
+ * ARGV from, to, ts, windowMs, payload, deadline → 'rate_limited' | 'offline' | 'delivered' | 'late'.
+ * Recorded only when delivered; the record expires with the window.
  */
 export const WIZZ = script(
   'wizz',
   `
+if late(ARGV[6]) then return 'late' end
 local lk = k_wizz(ARGV[1], ARGV[2])
 local at = redis.call('GET', lk)
 if at and tonumber(ARGV[3]) - tonumber(at) < tonumber(ARGV[4]) then return 'rate_limited' end
@@ -177,20 +206,38 @@ return 'delivered'
 `,
 );
 
-/** ARGV node, leaseMs → {1 if the lease was still there else 0, users online on all hosts}. */
-export const HEARTBEAT = script(
-  'heartbeat',
+/**
+ * ARGV room channel, payload, deadline → 1 when published, 'late' when the caller has given up
+ * (a SAY answered `unavailable` must not be heard afterwards).
+ */
+export const SAY = script(
+  'say',
   `
-local existed = redis.call('EXISTS', k_lease(ARGV[1]))
-redis.call('SET', k_lease(ARGV[1]), '1', 'PX', ARGV[2])
-redis.call('SADD', K_NODES, ARGV[1])
-return {existed, redis.call('ZCARD', K_ONLINE)}
+if late(ARGV[3]) then return 'late' end
+redis.call('PUBLISH', ARGV[1], ARGV[2])
+return 1
 `,
 );
 
 /**
- * ARGV self, budget → {node, users taken offline, users left to reap, ...} for every other host
- * whose lease expired. At most `budget` users per call (a long script would stall Redis); a host
+ * ARGV node, leaseMs → {1 if the lease was still there else 0, users online on all hosts, the
+ * reaped marker ('' if none: the host must re-register when set), Redis's clock in ms}.
+ */
+export const HEARTBEAT = script(
+  'heartbeat',
+  `
+local now = note_beat(tonumber(ARGV[2]))
+local existed = redis.call('EXISTS', k_lease(ARGV[1]))
+redis.call('SET', k_lease(ARGV[1]), '1', 'PX', ARGV[2])
+redis.call('SADD', K_NODES, ARGV[1])
+return {existed, redis.call('ZCARD', K_ONLINE), redis.call('GET', k_reaped(ARGV[1])) or '', string.format('%d', now)}
+`,
+);
+
+/**
+ * ARGV self, budget, leaseMs → {node, users taken offline, users left to reap, ...} for every
+ * other host whose lease expired — none during the grace that follows a stall of Redis (note_beat).
+ * A reaped host finds a marker at its next heartbeat and re-registers what it still holds. At most `budget` users per call (a long script would stall Redis); a host
  * leaves the node set once all its users are reaped. Users who logged in elsewhere since (their
  * owner record names another host) are left alone.
  */
@@ -198,11 +245,15 @@ export const REAP = script(
   'reap',
   `
 local out = {}
+local now = note_beat(tonumber(ARGV[3]))
+if now < tonumber(redis.call('GET', K_REAP_GRACE) or '0') then return out end
 local budget = tonumber(ARGV[2])
 for _, n in ipairs(redis.call('SMEMBERS', K_NODES)) do
   if budget <= 0 then break end
   if n ~= ARGV[1] and redis.call('EXISTS', k_lease(n)) == 0 then
     local users = redis.call('SPOP', k_node_users(n), budget)
+    -- Lives 20 leases: a host asleep longer finds its lease gone anyway, and re-registers for that.
+    if #users > 0 then redis.call('SET', k_reaped(n), string.format('%d', now), 'PX', tonumber(ARGV[3]) * 20) end
     local dropped = 0
     for _, u in ipairs(users) do
       if redis.call('HGET', k_owner(u), 'node') == n then
@@ -291,5 +342,14 @@ for i = 2, #ARGV do
   end
 end
 return dropped
+`,
+);
+
+/** ARGV node, marker → clears the reaped marker if it is still the one the host saw (its resync is done). */
+export const CLEAR_REAPED = script(
+  'clear_reaped',
+  `
+if redis.call('GET', k_reaped(ARGV[1])) == ARGV[2] then redis.call('DEL', k_reaped(ARGV[1])) end
+return 1
 `,
 );

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { startRedis, type ThrowawayRedis } from '../testing/redis.ts';
 import { RedisHub, type RedisHubOptions } from '../cluster/redis-hub.ts';
 import { channels, keys } from '../cluster/keys.ts';
+import { HEARTBEAT, REAP } from '../cluster/scripts.ts';
 import { LinkError } from '../router/link.ts';
 import { JOIN_MEMBERS_MAX } from '../router/hub.ts';
 import type { RouteEvent } from '../router/router.ts';
@@ -455,6 +456,101 @@ describe('failures', () => {
     await waitUntil(async () => (await admin.hget(keys.owner('vera'), 'node')) !== a.hub.nodeId, 5_000, 'no owner record names A');
     expect(await admin.sismember(keys.nodeUsers(a.hub.nodeId), 'vera')).toBe(0);
     expect(a.hub.localOnline).toBe(0);
+  });
+
+  it('Redis frozen for longer than a lease takes no live host for dead: nobody is reaped, everyone stays online', async () => {
+    const [a, b, c] = await cluster({ leaseMs: 2_000, commandTimeoutMs: 500 });
+    await a.hub.claim('alice', 1, 1);
+    await b.hub.claim('bob', 1, 2);
+    await c.hub.claim('carol', 1, 3);
+    await a.hub.join('#r', 'alice', 1, 1);
+    await b.hub.join('#r', 'bob', 1, 2);
+    process.kill(redis.pid!, 'SIGSTOP');
+    // A reaper's pass that reaches Redis first when it wakes (from another host: the order in
+    // which Redis serves the waiting connections is its own).
+    const reap = REAP.run(admin, ['a-fourth-host', 1_000, 2_000]);
+    await sleep(3_000); // longer than a lease: every lease expires meanwhile, by Redis's clock
+    process.kill(redis.pid!, 'SIGCONT');
+    expect(await reap).toEqual([]);
+    await sleep(2_500); // more than a lease: any reaping would have happened
+    expect([a, b, c].map((h) => h.hub.stats().reaped)).toEqual([0, 0, 0]);
+    expect(await c.hub.who(undefined, 10)).toEqual(['alice', 'bob', 'carol']);
+    expect(await c.hub.who('#r', 10)).toEqual(['alice', 'bob']);
+    expect(kinds(a, 'presence')).toEqual([{ reactor: 1, ev: { e: 'presence', room: '#r', user: 'bob', event: 'join' } }]);
+  });
+
+  it('the reaper spares hosts whose leases ran out while Redis itself heard from nobody (a stall), and reaps them once they had a lease to beat again', async () => {
+    // Two hosts that registered leases (1 s) and a user each; then Redis hears nothing for 3 s.
+    for (const [node, user] of [['x', 'xavier'], ['y', 'yolanda']]) {
+      await admin.set(keys.lease(node), '1', 'PX', 1_000);
+      await admin.sadd(keys.nodes, node);
+      await admin.sadd(keys.nodeUsers(node), user);
+      await admin.hset(keys.owner(user), 'node', node, 'reactor', '1', 'session', '1', 'fence', '1');
+      await admin.zadd(keys.online, 0, user);
+    }
+    const [seconds] = (await admin.time()) as [string, string];
+    await admin.set(keys.lastBeat, String(Number(seconds) * 1000 - 3_000));
+    await sleep(1_100); // both leases gone
+    expect(await REAP.run(admin, ['z', 100, 1_000])).toEqual([]); // the first pass after the gap: grace
+    expect(await admin.zrange(keys.online, 0, -1)).toEqual(['xavier', 'yolanda']);
+    // The reaper's host beats as usual (every third of a lease); x and y never do: after the grace
+    // (one lease) they are dead.
+    for (let i = 0; i < 4; i++) {
+      await sleep(300);
+      await HEARTBEAT.run(admin, ['z', 1_000]);
+    }
+    const out = (await REAP.run(admin, ['z', 100, 1_000])) as Array<string | number>;
+    expect([out.slice(0, 3), out.slice(3)].sort((p, q) => String(p[0]).localeCompare(String(q[0])))).toEqual([['x', 1, 0], ['y', 1, 0]]);
+    expect(await admin.exists(keys.reaped('x'))).toBe(1);
+  });
+
+  it('a host whose users were reaped re-registers them at its next heartbeat, even though its lease is there again', async () => {
+    const [a, b] = await cluster({ leaseMs: 1_500 });
+    await a.hub.claim('alice', 1, 1);
+    await a.hub.join('#r', 'alice', 1, 1);
+    // What a reaper leaves when a heartbeat queued during a stall renewed the lease after the reap
+    // and nobody heard its answer: users gone, the lease present, the marker set.
+    await admin.del(keys.owner('alice'));
+    await admin.zrem(keys.online, 'alice');
+    await admin.zrem(keys.room('#r'), 'alice');
+    await admin.srem(keys.nodeUsers(a.hub.nodeId), 'alice');
+    await admin.set(keys.reaped(a.hub.nodeId), '12345');
+    await waitUntil(async () => (await b.hub.who(undefined, 10)).join() === 'alice', 5_000, 'alice is online again');
+    expect(await b.hub.who('#r', 10)).toEqual(['alice']);
+    await waitUntil(async () => (await admin.exists(keys.reaped(a.hub.nodeId))) === 0, 3_000, 'the marker is cleared');
+  });
+
+  it('JOIN, LEAVE, SAY and WIZZ answered unavailable while Redis is frozen never take effect afterwards', async () => {
+    const [a, b] = await cluster({ commandTimeoutMs: 400 });
+    await a.hub.claim('alice', 1, 1);
+    await b.hub.claim('bob', 1, 2);
+    await a.hub.join('#stay', 'alice', 1, 1);
+    await b.hub.join('#stay', 'bob', 1, 2);
+    await settle();
+    const before = { a: a.events.length, b: b.events.length };
+    process.kill(redis.pid!, 'SIGSTOP');
+    let codes: string[];
+    try {
+      codes = await Promise.all([
+        refusal(a.hub.join('#new', 'alice', 1, 1)),
+        refusal(b.hub.leave('#stay', 'bob', 1, 2)),
+        refusal(a.hub.say('#stay', 'alice', 'heard after all?', 1)),
+        refusal(a.hub.wizz('alice', 'bob', 1)),
+      ]).then((errs) => errs.map((e) => e.code));
+      await sleep(600); // past every deadline, still frozen
+    } finally {
+      process.kill(redis.pid!, 'SIGCONT');
+    }
+    expect(codes).toEqual(['unavailable', 'unavailable', 'unavailable', 'unavailable']);
+    await settle();
+    await settle();
+    expect(await a.hub.who('#new', 10)).toEqual([]);
+    expect(await a.hub.who('#stay', 10)).toEqual(['alice', 'bob']);
+    expect(a.events.slice(before.a)).toEqual([]); // no PRESENCE leave of bob
+    expect(b.events.slice(before.b)).toEqual([]); // no ROOM, no WIZZED
+    // And they all work once Redis answers again.
+    await a.hub.say('#stay', 'alice', 'now', 2);
+    await waitUntil(() => kinds(b, 'room').length === 1, 3_000, 'B got the SAY');
   });
 
   it('a host that missed a replace while its subscriber was disconnected learns it when it resyncs', async () => {
