@@ -24,6 +24,8 @@ export interface ConnectionEvents<O> {
   onBadFrame(owner: O, err: FrameError): void;
   /** Handling a frame failed with a bug; the connection is destroyed right after. */
   onError(owner: O, err: unknown): void;
+  /** The client half-closed (its FIN arrived): it sends nothing more, but may still read. */
+  onEnd(owner: O): void;
   onClose(owner: O): void;
 }
 
@@ -66,6 +68,9 @@ type Owned = net.Socket & { [OWNER]: Connection<unknown> };
 function onSocketData(this: net.Socket, chunk: Buffer): void {
   (this as Owned)[OWNER].onData(chunk);
 }
+function onSocketEnd(this: net.Socket): void {
+  (this as Owned)[OWNER].onSocketEnd();
+}
 function onSocketClose(this: net.Socket): void {
   (this as Owned)[OWNER].onSocketClose();
 }
@@ -89,6 +94,12 @@ export class Connection<O = unknown> {
   private paused = false;
   private writableWaiters: ReadonlyArray<(open: boolean) => void> = NO_WAITERS;
   inboundFrames = 0;
+  /**
+   * The client half-closed. The server's sockets allow half-open connections (Node would otherwise
+   * end our side at the FIN and drop the replies still being worked on): the reactor ends it once
+   * every request read before the FIN is answered.
+   */
+  peerEnded = false;
   /** Passed back with every event (the reactor's session); set by the creator before any I/O. */
   owner!: O;
 
@@ -103,6 +114,7 @@ export class Connection<O = unknown> {
     (socket as Owned)[OWNER] = this;
     socket.on('data', onSocketData);
     socket.on('error', ignoreSocketError);
+    socket.on('end', onSocketEnd);
     socket.on('close', onSocketClose);
   }
 
@@ -254,7 +266,10 @@ export class Connection<O = unknown> {
   private written(confirms: Array<() => void> | null, err: Error | null | undefined): void {
     // Node reports a write that was in flight when the socket was destroyed as a success (its
     // bytes may be only partly in the kernel): only a write that finished on a live socket counts.
-    if (confirms !== null && !err && !this.socket.destroyed) for (const c of confirms) c();
+    // Nor one after the client's FIN: a client that closed its socket outright sends the same FIN
+    // as one that only half-closed, and the kernel takes our bytes either way — so what is written
+    // after it still goes out, but is not recorded as delivered (it comes again at the next LOGIN).
+    if (confirms !== null && !err && !this.socket.destroyed && !this.peerEnded) for (const c of confirms) c();
     this.wakeWriters();
   }
 
@@ -323,6 +338,12 @@ export class Connection<O = unknown> {
     this.queue = null;
     this.confirms = null;
     this.queuedBytes = 0;
+  }
+
+  /** @internal the socket's shared 'end' listener */
+  onSocketEnd(): void {
+    this.peerEnded = true;
+    if (this.isOpen) this.events.onEnd(this.owner);
   }
 
   /** @internal the socket's shared 'close' listener */

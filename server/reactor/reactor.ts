@@ -89,7 +89,8 @@ export class Reactor implements HandlerContext {
   private countReported = true;
   private readonly flusher = new Flusher();
   private readonly handlers: Handlers;
-  private readonly server = net.createServer((socket) => this.accept(socket));
+  /** Half-open allowed: a client's FIN ends its requests, not our replies to them (finishIfEnded). */
+  private readonly server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
   private readonly sessions = new Map<number, Session>();
   private readonly users = new Map<string, Session>();
   private readonly rooms = new Map<string, Set<Session>>();
@@ -106,12 +107,14 @@ export class Reactor implements HandlerContext {
     onFrame: (s, frame) => this.onFrame(s, frame),
     onBadFrame: (s, err) => this.badFrame(s, err.message),
     onError: (s, err) => this.log(`reactor: connection ${s.id} failed: ${(err as Error)?.stack ?? err}`),
+    onEnd: (s) => this.finishIfEnded(s),
     onClose: (s) => this.onClose(s),
   };
   private readonly refusalEvents: ConnectionEvents<null> = {
     onFrame: () => {},
     onBadFrame: () => {},
     onError: () => {},
+    onEnd: () => {}, // already closing
     onClose: () => this.refusing--,
   };
 
@@ -356,6 +359,22 @@ export class Reactor implements HandlerContext {
     s.busy = false;
     s.inbox = null; // drained: an idle session keeps no queue
     if (s.badFrame !== null) s.conn.closeWithError('bad_frame', s.badFrame);
+    else this.finishIfEnded(s);
+  }
+
+  /**
+   * After the client's FIN: once every request read before it has been carried out and its reply
+   * queued, in order (the pump is idle, no pipelined reply is outstanding), end our side too.
+   * Called at the FIN, when the pump goes idle, and when the last pipelined reply went out.
+   */
+  private finishIfEnded(s: Session): void {
+    if (!s.conn.peerEnded || !s.conn.isOpen || s.badFrame !== null || s.busy || s.waiting > 0) return;
+    if (s.unsent > 0) {
+      const again = () => this.finishIfEnded(s);
+      void s.replyTail?.then(again, again);
+      return;
+    }
+    s.conn.end();
   }
 
   private async handle(s: Session, frame: Frame): Promise<void> {

@@ -140,11 +140,42 @@ describe('a LOGIN whose socket goes away while the backlog is read', () => {
     const c = await WizzClient.connect(server.port);
     c.writeRaw(encodeFrame(Req.LOGIN, { id: 1, user: bob, password: PASSWORD }));
     await atPending; // the backlog was read from the database …
-    c.socket.destroy(); // … and the client is gone before any of it is sent
+    c.socket.resetAndDestroy(); // … and the client is gone (a reset) before any of it is sent
     await eventually(() => server.reactor.connectionCount === 1); // only alice
     hold = null;
     release();
     await new Promise((r) => setTimeout(r, 100));
+    const next = await login(server.port, bob);
+    expect(next.reply!.body.pending).toBe(20);
+    await eventually(() => next.messages.length === 20);
+    expect(next.messages).toEqual(ids);
+    await Promise.all([next.c.close(), alice.client.close()]);
+  });
+
+  it('after a FIN, LOGIN is still answered and its backlog sent — and the next LOGIN has all of it again', { timeout: 30_000 }, async () => {
+    // A FIN is all the server sees of a client that closed its socket outright, as of one that only
+    // half-closed and still reads: the requests read before it are answered, but a MESSAGE written
+    // after it is not recorded as delivered — the client may never read it.
+    const alice = await loggedIn(server.port);
+    const bob = await registered(server.port);
+    const ids = await sendMany(alice.client, bob, 20, 'short');
+    let release!: () => void;
+    let reached!: () => void;
+    const atPending = new Promise<void>((r) => (reached = r));
+    hold = { reached, release: new Promise<void>((r) => (release = r)) };
+    const c = await WizzClient.connect(server.port);
+    const got: number[] = [];
+    c.retainPushed = false;
+    c.onPush = (f) => f.type === Srv.MESSAGE && got.push(f.body.msgId as number);
+    const reply = c.request(Req.LOGIN, { id: 1, user: bob, password: PASSWORD });
+    await atPending;
+    c.socket.end(); // half-close: nothing more to say, still reading
+    await new Promise((r) => setTimeout(r, 100));
+    hold = null;
+    release();
+    expect((await reply).body).toMatchObject({ re: 1, user: bob, pending: 20 });
+    await c.closed; // the server ends its side once LOGIN is done
+    expect(got).toEqual(ids);
     const next = await login(server.port, bob);
     expect(next.reply!.body.pending).toBe(20);
     await eventually(() => next.messages.length === 20);

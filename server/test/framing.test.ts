@@ -2,12 +2,13 @@
 // be bad (the server answers bad_frame and closes, judging the length from the header alone).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import net from 'node:net';
 import path from 'node:path';
 import { startHarness, type Harness } from '../testing/harness.ts';
-import { PASSWORD, tempDir, uniqueUser } from '../testing/helpers.ts';
+import { loggedIn, PASSWORD, registered, tempDir, uniqueUser } from '../testing/helpers.ts';
 import { WizzClient } from '../client/wizz-client.ts';
 import { Req, Srv } from '../protocol/codes.ts';
-import { encodeFrame, FrameDecoder, FrameError, MAX_FRAME_LENGTH } from '../protocol/frame.ts';
+import { encodeFrame, FrameDecoder, FrameError, MAX_FRAME_LENGTH, type Frame } from '../protocol/frame.ts';
 import { FramePool } from '../pool/frame-pool.ts';
 
 let h: Harness;
@@ -171,5 +172,63 @@ describe('frames over a real socket', () => {
     c.writeRaw(rawFrame(Req.PING, body));
     expect(await reply).toEqual({ type: Srv.OK, body: { re: 1 } });
     await c.close();
+  });
+});
+
+/** Writes `bytes`, half-closes (FIN), and collects every frame until the server closes (bounded in time). */
+function sendThenHalfClose(bytes: Uint8Array, timeoutMs = 10_000): Promise<Frame[]> {
+  return new Promise((resolve, reject) => {
+    const frames: Frame[] = [];
+    const decoder = new FrameDecoder();
+    const socket = net.connect({ host: '127.0.0.1', port }, () => socket.end(bytes));
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the server did not close within ${timeoutMs} ms; got ${frames.length} frames: ${JSON.stringify(frames.map((f) => f.body)).slice(0, 400)}`));
+    }, timeoutMs);
+    socket.on('data', (chunk: Buffer) => frames.push(...decoder.push(chunk)));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(frames);
+    });
+  });
+}
+
+describe('a client that half-closes', () => {
+  it('gets the reply to every request it sent before its FIN, in order, then the server closes', async () => {
+    const other = await registered(port);
+    const user = await registered(port);
+    const sender = await loggedIn(port);
+    for (const text of ['one', 'two', 'three']) await sender.client.call(Req.SEND, { to: user, text });
+    const text = `sent before the FIN ${Date.now()}`;
+    const requests = [
+      encodeFrame(Req.LOGIN, { id: 'login', user, password: PASSWORD }),
+      ...Array.from({ length: 5 }, (_, i) => encodeFrame(Req.PING, { id: `p${i}` })),
+      encodeFrame(Req.SEND, { id: 'send', to: other, text, key: 'half-close' }),
+      encodeFrame(Req.HISTORY, { id: 'history', with: other }),
+      encodeFrame(Req.REGISTER, { id: 'register', user: uniqueUser(), password: PASSWORD }),
+      encodeFrame(Req.JOIN, { id: 'join', room: '#half-close' }),
+      // More than the 64 the server decodes before it stops reading: the FIN waits behind them.
+      ...Array.from({ length: 150 }, (_, i) => encodeFrame(Req.PING, { id: i })),
+      encodeFrame(Req.PING, { id: 'after' }),
+    ];
+    const cutShort = encodeFrame(Req.PING, { id: 'never whole' }).subarray(0, 9);
+    const frames = await sendThenHalfClose(Buffer.concat([...requests, cutShort]));
+    const replies = frames.filter((f) => f.type === Srv.OK || f.type === Srv.ERROR);
+    expect(replies.map((f) => f.body.re)).toEqual(['login', 'p0', 'p1', 'p2', 'p3', 'p4', 'send', 'history', 'register', 'join', ...Array.from({ length: 150 }, (_, i) => i), 'after']);
+    expect(replies.every((f) => f.type === Srv.OK)).toBe(true);
+    expect(replies.find((f) => f.body.re === 'history')!.body.messages).toEqual([expect.objectContaining({ text, to: other })]);
+    // The backlog LOGIN owed came too, oldest first.
+    expect(frames.filter((f) => f.type === Srv.MESSAGE).map((f) => f.body.text)).toEqual(['one', 'two', 'three']);
+    // What was answered was done: the SEND is stored, and the key retried gets its msgId.
+    const again = await loggedIn(port, user, false);
+    const retry = await again.client.call(Req.SEND, { to: other, text, key: 'half-close' });
+    expect(retry.msgId).toBe(replies.find((f) => f.body.re === 'send')!.body.msgId);
+    await Promise.all([sender.client.close(), again.client.close()]);
+  });
+
+  it('that sent nothing, or only part of a frame, is closed at once', async () => {
+    expect(await sendThenHalfClose(new Uint8Array(0))).toEqual([]);
+    expect(await sendThenHalfClose(encodeFrame(Req.PING, { id: 1 }).subarray(0, 7))).toEqual([]);
   });
 });
