@@ -6,6 +6,7 @@ import type { Rlimit } from './fd-table.ts';
 import { SimClient, type ClientOptions } from './net/client.ts';
 import { Process, type Host } from './process.ts';
 import type { Socket } from './socket.ts';
+import { WAKE_IN } from './file.ts';
 
 export interface KernelOptions {
   clock?: 'virtual' | 'real';
@@ -60,6 +61,23 @@ export class Kernel implements Host {
 
   now(): number {
     return this.clock.now();
+  }
+
+  /**
+   * Graders only: the socket behind `fd` in `proc` is reported readable (select, poll, epoll — also
+   * edge-triggered, as a new wake-up — and kqueue's EVFILT_READ) although nothing new arrived, and
+   * the next read() or accept() answers what it really has: -EAGAIN if nothing. Linux's select(2)
+   * documents this under BUGS (data dropped after the wake-up; another reader of a shared socket).
+   * Returns false when `fd` is not an open socket.
+   */
+  spuriousReadable(proc: Process, fd: number): boolean {
+    const file = proc.fds.get(fd);
+    if (file?.kind !== 'socket') return false;
+    const socket = file as Socket;
+    socket.spuriousIn = true;
+    socket.notify(WAKE_IN);
+    this.activity();
+    return true;
   }
 
   /** @internal Every syscall and wake-up calls this, so settle() can tell "busy" from "stuck". */

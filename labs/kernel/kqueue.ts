@@ -55,11 +55,11 @@ class Knote implements Watcher {
     if (this.filter === EVFILT_READ) {
       if (so.state === 'listen') {
         const pending = so.pendingConnections;
-        return { active: pending > 0, data: pending, eof: false, fflags: 0 };
+        return { active: pending > 0 || so.spuriousIn, data: pending, eof: false, fflags: 0 };
       }
       const data = so.bytesReadable;
       const eof = so.readShut;
-      return { active: eof || so.err !== 0 || data >= 1, data, eof, fflags: eof ? so.err : 0 };
+      return { active: eof || so.err !== 0 || data >= 1 || so.spuriousIn, data, eof, fflags: eof ? so.err : 0 };
     }
     if (so.state === 'listen') return { active: false, data: 0, eof: false, fflags: 0 };
     const data = so.sendSpace;

@@ -48,6 +48,15 @@ export class Socket extends KFile {
   /** Closed by its owner but still finishing (draining its send queue, waiting for the peer). */
   orphan = false;
   peer: Socket | null = null;
+  /**
+   * A readiness report the next read() or accept() will not honour: set only by
+   * Kernel.spuriousReadable (graders), never by the socket model itself. Linux documents it in
+   * select(2), BUGS: "select() may report a socket file descriptor as 'ready for reading', while
+   * nevertheless a subsequent read blocks" (data dropped after the wake-up, or taken by another
+   * reader of the same socket). Cleared by the next read or accept, which then answers -EAGAIN if
+   * nothing really arrived.
+   */
+  spuriousIn = false;
   port = 0;
   private recvQueue: ByteQueue | null = null;
   private sendQueue: ByteQueue | null = null;
@@ -99,8 +108,8 @@ export class Socket extends KFile {
 
   /** The readiness mask, as Linux's tcp_poll() computes it. */
   pollMask(): number {
-    if (this.state === 'listen') return this.acceptQ.length > 0 ? POLLIN | POLLRDNORM : 0;
-    let mask = 0;
+    if (this.state === 'listen') return this.acceptQ.length > 0 || this.spuriousIn ? POLLIN | POLLRDNORM : 0;
+    let mask = this.spuriousIn ? POLLIN | POLLRDNORM : 0;
     if (this.shut === SHUTDOWN_MASK || this.state === 'closed') mask |= POLLHUP;
     if (this.shut & RCV_SHUTDOWN) mask |= POLLIN | POLLRDNORM | POLLRDHUP;
     if (this.state !== 'syn-sent') {
@@ -150,6 +159,7 @@ export class Socket extends KFile {
   /** Takes the oldest established connection off the accept queue, or -EAGAIN / -EINVAL. */
   accept(): Socket | number {
     if (this.state !== 'listen') return -EINVAL;
+    this.spuriousIn = false;
     const child = this.acceptQ.shift();
     if (!child) return -EAGAIN;
     return child;
@@ -222,6 +232,7 @@ export class Socket extends KFile {
 
   read(buf: Uint8Array): number {
     if (this.state === 'listen') return -ENOTCONN;
+    this.spuriousIn = false;
     if (this.bytesReadable > 0 && buf.length > 0) {
       const n = this.recvQ.take(buf);
       this.peer?.transmit(); // room in our receive queue: the peer's queued bytes move on
