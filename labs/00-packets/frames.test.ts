@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as reference from '#server/protocol/frame.ts';
 import { FrameDecoder, FrameError, encodeFrame, type Frame } from '#stage/00-packets/frames.ts';
+import { arrayBuffersHeldBy, mib } from '#kit/retained.ts';
 
 const MAX = 65_536;
 
@@ -515,5 +516,74 @@ describe('FrameDecoder: bad frames', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+// What a result keeps after it returns (issue 20, class 3): results held side by side, and the
+// memory a decoder still holds after a long stream. The other graders compare each result at once.
+describe('what results keep after they return', () => {
+  it('every encodeFrame result stays as it was, however many frames are encoded after it', () => {
+    const bodies = [{ a: 'first' }, { b: 'second, longer than the first' }, { c: 3 }, {}];
+    const held = bodies.map((b, i) => encodeFrame(i + 1, b));
+    bodies.forEach((b, i) => {
+      const want = Array.from(reference.encodeFrame(i + 1, b));
+      expect(
+        Array.from(held[i]!),
+        `the frame encodeFrame returned for ${JSON.stringify(b)} changed after ${bodies.length - 1 - i} later call(s): it is a view of memory the next call reuses. ` +
+          'Return a fresh Uint8Array per frame (the caller may queue it and write it later). Replay: npm test -- 00',
+      ).toEqual(want);
+    });
+  });
+
+  it('holds memory for what is pending, not for everything it has decoded (4 MiB through one decoder)', () => {
+    const frame = reference.encodeFrame(5, { text: 'x'.repeat(1000) }); // ~1 KiB
+    const CHUNK = 1_000; // never a multiple of the frame: a tail is always pending
+    const TOTAL = 4 * 1024 * 1024;
+    let decoded = 0;
+    const { value: decoder, bytes } = arrayBuffersHeldBy(() => {
+      const d = new FrameDecoder();
+      const stream = new Uint8Array(frame.length * 16);
+      for (let i = 0; i < 16; i++) stream.set(frame, i * frame.length);
+      for (let sent = 0, at = 0; sent < TOTAL; sent += CHUNK) {
+        const chunk = new Uint8Array(CHUNK);
+        for (let k = 0; k < CHUNK; k++, at = (at + 1) % stream.length) chunk[k] = stream[at]!;
+        decoded += d.push(chunk).length;
+      }
+      return d;
+    });
+    expect(decoded, 'the stream decodes').toBeGreaterThan(4000);
+    expect(
+      bytes,
+      `after ${mib(TOTAL)} in ${CHUNK}-byte chunks (${decoded.toLocaleString('en-US')} frames of ${frame.length} bytes; pending ${decoder.pending} bytes now, never more than ` +
+        `${frame.length + CHUNK}) the decoder still holds ${mib(bytes)} of buffers: it keeps bytes it has already decoded. ` +
+        'Where to look: FrameDecoder — drop the consumed front when you make room (copy the pending tail to the start, or into a fresh buffer), so memory follows what is pending, not the stream. Replay: npm test -- 00',
+    ).toBeLessThan(1024 * 1024);
+  });
+});
+
+// A failed object stays failed for every later call, the trivial ones included (issue 20, class 6).
+describe('FrameDecoder: a failed decoder stays failed, even for trivial calls', () => {
+  it('after a bad frame, an empty push and a one-byte push throw the same FrameError', () => {
+    const decoder = new FrameDecoder();
+    let error: unknown;
+    try {
+      decoder.push(Uint8Array.of(0, 0, 0, 0));
+    } catch (e) {
+      error = e;
+    }
+    expect(error, 'a header announcing length 0 throws').toBeInstanceOf(FrameError);
+    for (const [what, chunk] of [['an empty chunk', new Uint8Array(0)], ['one byte', Uint8Array.of(0)], ['a good frame', reference.encodeFrame(1, {})]] as const) {
+      let again: unknown = 'nothing: it returned normally';
+      try {
+        decoder.push(chunk);
+      } catch (e) {
+        again = e;
+      }
+      expect(
+        again,
+        `after the bad frame, push(${what}) did not throw the decoder's FrameError (got ${again instanceof Error ? again.message : String(again)}). ` +
+          'A failed decoder answers every later push with the same error, an empty one too: check the failure first, before any shortcut (README step 3). Replay: npm test -- 00',
+      ).toBe(error);
+    }
   });
 });

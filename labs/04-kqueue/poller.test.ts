@@ -156,6 +156,25 @@ describe.each(BACKENDS)('04-kqueue: the Poller contract on %s', (backend) => {
     poller.close();
   });
 
+  // The kernel's rarer answer (issue 20, class 4): poll and epoll report POLLHUP/POLLERR even for
+  // an fd watched for nothing (a paused client), so the hang-up arrives without POLLIN or POLLOUT.
+  it.runIf(backend === 'poll' || backend === 'epoll')('reports a hang-up that comes without POLLIN/POLLOUT (fd watched for nothing) as readable', async () => {
+    const bench = new Bench();
+    const poller = createPoller(bench.proc, backend);
+    const { fd, client } = await bench.connect();
+    poller.add(fd, { readable: false, writable: false }); // e.g. a client the server stopped reading
+    client.reset();
+    const ready = await bench.waitNow(poller);
+    expect(
+      entry(ready, fd)?.readable,
+      `the peer reset an fd watched for nothing: ${backend} reports ${backend === 'poll' ? 'POLLERR|POLLHUP' : 'EPOLLERR|EPOLLHUP'} anyway (they cannot be unasked), ` +
+        `without ${backend === 'poll' ? 'POLLIN' : 'EPOLLIN'}, and wait() gave ${show(ready)}. The contract: an error or a hang-up comes back as readable, so the read that follows ` +
+        `finds it and the server closes the fd. Where to look: poller-${backend}.ts, where events become a Ready — count the error and hang-up bits whatever was asked. Replay: npm test -- 04`,
+    ).toBe(true);
+    expect(bench.proc.read(fd, new Uint8Array(16)), 'read() after the reset').toBeLessThan(0);
+    poller.close();
+  });
+
   it('reports a peer that closed as readable; the read then returns 0', async () => {
     const bench = new Bench();
     const poller = createPoller(bench.proc, backend);

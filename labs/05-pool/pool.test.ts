@@ -2,7 +2,7 @@
 // then cost — counted on the free list, never timed.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { BufferPool, DoubleReleaseError, INDEX_LIMIT, POISON, UseAfterReleaseError, type Handle } from '#stage/05-pool/pool.ts';
+import { BufferPool, DoubleReleaseError, GENERATION_LIMIT, INDEX_LIMIT, POISON, UseAfterReleaseError, type Handle } from '#stage/05-pool/pool.ts';
 
 type Op = { kind: 'acquire' } | { kind: 'release'; pick: number } | { kind: 'write'; pick: number };
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -384,5 +384,58 @@ describe('05-pool: cost (counted, not timed)', () => {
     pool.release(h);
     const again = pool.acquire()!;
     expect(pool.bytes(again).buffer, 'chunks are views into the slab, not separate buffers').toBe(pool.bytes(pool.acquire()!).buffer);
+  });
+});
+
+// Long horizons and kept references (issue 20, classes 2 and 3): a chunk's generation reaches
+// GENERATION_LIMIT only after hours of releases, so the pool starts there (firstGeneration); and a
+// stale handle is used *after* its chunk has a new owner, the moment a real bug uses it.
+describe('05-pool: generations across their wrap, stale handles after reuse', () => {
+  const REPLAY = 'Replay: npm test -- 05';
+
+  it(`handles stay exact integers and stale ones are refused while a chunk's generation wraps at GENERATION_LIMIT (2^29)`, () => {
+    for (const debug of [false, true]) {
+      const pool = new BufferPool({ chunkSize: 16, chunksPerSlab: 1, debug, firstGeneration: GENERATION_LIMIT - 3 });
+      const handles: Handle[] = [];
+      for (let cycle = 0; cycle < 6; cycle++) {
+        const h = pool.acquire()!;
+        const generation = GENERATION_LIMIT - 3 + cycle;
+        expect(
+          Number.isSafeInteger(h) && h >= 0,
+          `${debug ? 'debug' : 'fast'} pool, release #${cycle} of the chunk (generation ${generation > GENERATION_LIMIT - 1 ? `${generation}, which should have wrapped to ${generation % GENERATION_LIMIT}` : generation}): ` +
+            `acquire returned ${h}, not an exact integer handle. index + generation × 2^24 passes 2^53 unless the generation wraps at GENERATION_LIMIT. ` +
+            `Where to look: release — bump the generation modulo GENERATION_LIMIT. ${REPLAY}`,
+        ).toBe(true);
+        expect(handles, `cycle ${cycle}: acquire returned handle ${h}, equal to one handed out before the wrap: a stale handle would pass for it`).not.toContain(h);
+        for (const stale of handles) {
+          expect(() => pool.release(stale), `cycle ${cycle}: release of stale handle ${stale} (from before the wrap) must throw DoubleReleaseError (the chunk now belongs to ${h})`).toThrow(DoubleReleaseError);
+        }
+        if (debug) pool.bytes(h); // the live handle works
+        handles.push(h);
+        pool.release(h);
+      }
+    }
+  });
+
+  it('debug mode: bytes() of a stale handle throws even after its chunk was handed out again (it has a new owner)', () => {
+    const pool = new BufferPool({ chunkSize: 16, chunksPerSlab: 1, debug: true });
+    const old = pool.acquire()!;
+    pool.release(old);
+    const owner = pool.acquire()!; // the same chunk, the next generation
+    expect(owner % INDEX_LIMIT, 'a one-chunk pool hands out the same chunk again').toBe(old % INDEX_LIMIT);
+    let verdict = 'returned the new owner\'s bytes';
+    try {
+      pool.bytes(old);
+    } catch (e) {
+      verdict = e instanceof UseAfterReleaseError ? 'ok' : `threw ${String(e)}`;
+    }
+    expect(
+      verdict,
+      `bytes(${old}) — a handle released before its chunk went to a new owner (handle ${owner}) — ${verdict}: whoever kept it now writes into someone else's message. ` +
+        `Being in use is not enough: the handle's generation must be the chunk's current one. Where to look: bytes() in debug mode (the same check as release). ${REPLAY}`,
+    ).toBe('ok');
+    expect(() => pool.release(old), 'release of that stale handle').toThrow(DoubleReleaseError);
+    pool.bytes(owner)[0] = 1; // the owner's handle still works
+    pool.release(owner);
   });
 });

@@ -335,6 +335,29 @@ describe('07-db-actor: answers and errors', () => {
   }, THREAD_TEST_MS);
 });
 
+// Costs in the states where a wrong solution pays them (issue 20, class 5): a tick that mixes reads
+// with writes must still commit its writes together, not once per read between them.
+describe('07-db-actor: batching when reads and writes are mixed in one tick', () => {
+  it('100 writes interleaved with 100 reads in one tick still take a few commits, and every read is answered', async () => {
+    actor = newActor();
+    const before = ((await ask(actor, 'stats')) as { commits: number }).commits;
+    const all: Promise<unknown>[] = [];
+    for (let i = 0; i < 100; i++) {
+      all.push(actor.request('send', { room: 'mixed', from: 'x', text: String(i) }));
+      all.push(actor.request(i % 2 ? 'count' : 'history', i % 2 ? {} : { room: 'mixed', limit: 1 }));
+    }
+    await settled(actor, Promise.all(all), '100 writes and 100 reads sent in one tick');
+    const commits = ((await ask(actor, 'stats')) as { commits: number }).commits - before;
+    expect(
+      commits,
+      `100 writes sent in one tick, each followed by a read, took ${commits} commits (a burst of writes alone takes ≤ 10). A read between writes must not cut the batch: ` +
+        'answer reads at once, and commit the tick\'s writes together once the tick is over (README: writes that arrive in the same tick commit together). ' +
+        'Where to look: db-worker.ts, what a read does to the writes waiting for the end of the tick. Replay: npm test -- 07',
+    ).toBeLessThanOrEqual(10);
+    expect(await ask(actor, 'count')).toBe(100);
+  }, THREAD_TEST_MS);
+});
+
 describe('07-db-actor: the event loop stays free', () => {
   it(`the given synchronous version freezes the loop for a ${SLOW_MS} ms query (the contrast)`, async () => {
     const db = new SyncChatDb(file);
@@ -448,10 +471,39 @@ describe('07-db-actor: durability and recovery', () => {
     await new Promise((r) => setTimeout(r, 50));
     await settled(actor, actor.close(), 'close()');
     expect(await settled(actor, inFlight, 'the request in flight at close()'), 'a request in flight at close() must fail, not hang, with a message saying why').toMatch(/^rejected: \S/);
-    const after = await actor.request('count').then(() => 'resolved', (err: Error) => `rejected: ${err.message}`);
+    const after = await Promise.race([
+      actor.request('count').then(() => 'resolved', (err: Error) => `rejected: ${err.message}`),
+      new Promise<string>((r) => setTimeout(() => r('still waiting after 1 s'), 1000)),
+    ]);
     expect(after, 'a request after close() must be refused, with a message saying why').toMatch(/^rejected: \S/);
     expect(actor.restarts, 'close() is not a crash: the actor must not start a new worker').toBe(0);
     expect(actor.worker, 'close() is not a crash: no new worker').toBe(worker);
+    expect(pendingIds(actor), 'nothing may stay pending after close()').toEqual([]);
+  }, THREAD_TEST_MS);
+
+  // A closed actor stays closed for every later call, the trivial ones included (issue 20, class 6).
+  it('after close(), every kind of request — writes, reads, the trivial ones — is refused at once', async () => {
+    actor = newActor();
+    await ask(actor, 'count');
+    await settled(actor, actor.close(), 'close()');
+    const requests: Array<[Parameters<DbActor['request']>[0], unknown]> = [
+      ['send', { room: 'r', from: 'a', text: 'late' }],
+      ['history', { room: 'r' }],
+      ['count', undefined],
+      ['stats', undefined],
+      ['slow', { ms: 0 }],
+    ];
+    for (const [op, args] of requests) {
+      const outcome = await Promise.race([
+        actor.request(op, args).then(() => 'resolved', (err: Error) => `rejected: ${err.message}`),
+        new Promise<string>((r) => setTimeout(() => r('still waiting after 500 ms'), 500)),
+      ]);
+      expect(
+        outcome,
+        `request('${op}'${args === undefined ? '' : `, ${JSON.stringify(args)}`}) after close(): ${outcome}. A closed actor refuses every request at once, with a message — ` +
+          'not only the writes: a read posted to a terminated worker is never answered. Where to look: the first line of request(). Replay: npm test -- 07',
+      ).toMatch(/^rejected: \S/);
+    }
     expect(pendingIds(actor), 'nothing may stay pending after close()').toEqual([]);
   }, THREAD_TEST_MS);
 });

@@ -161,3 +161,39 @@ describe('08-profile: the measurement harness', () => {
     expect(report.gcMs, `their durations — your report ${show(report)}`).toBeGreaterThan(0);
   });
 });
+
+// What a call keeps after it returns (issue 20, class 3): an observer left observing collects
+// every later collection for the rest of the process, one more per measureGc call.
+describe('08-profile: what measureGc leaves behind', () => {
+  it('disconnects every PerformanceObserver it started, and an instant workload gives a share in [0, 1]', async () => {
+    const proto = PerformanceObserver.prototype;
+    const observe = proto.observe;
+    const disconnect = proto.disconnect;
+    const live = new Set<PerformanceObserver>();
+    proto.observe = function (this: PerformanceObserver, ...args: Parameters<typeof observe>) {
+      live.add(this);
+      return observe.apply(this, args);
+    };
+    proto.disconnect = function (this: PerformanceObserver) {
+      live.delete(this);
+      return disconnect.apply(this);
+    };
+    let report: GcReport;
+    try {
+      for (let i = 0; i < 3; i++) await measureGc(() => {});
+      report = await measureGc(() => {});
+    } finally {
+      proto.observe = observe;
+      proto.disconnect = disconnect;
+    }
+    expect(
+      live.size,
+      `after 4 measureGc calls, ${live.size} PerformanceObserver(s) it started were still observing: each keeps receiving (and holding) every later collection's entry, ` +
+        'for the life of the process. Where to look: measureGc — disconnect the observer before returning (after takeRecords). Replay: npm test -- 08',
+    ).toBe(0);
+    expect(
+      Number.isFinite(report.gcShare) && report.gcShare >= 0 && report.gcShare <= 1,
+      `a workload that returns at once gave ${show(report)}: gcShare must stay a number in [0, 1] even when wallMs is 0 or tiny. Replay: npm test -- 08`,
+    ).toBe(true);
+  });
+});

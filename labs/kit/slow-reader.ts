@@ -64,6 +64,12 @@ export interface ReadinessWords {
   writeHint: string;
   /** Ends the message on reading, e.g. ' (hint 2)'. */
   readHint: string;
+  /** What an interest change is: 'epoll_ctl calls'. */
+  interestCall: string;
+  /** What the server remembers: 'whether EPOLLOUT is registered'. */
+  writesWatched: string;
+  /** For the replay command: '03'. */
+  stage: string;
 }
 
 /** Stage 03's words (epoll), citing stage 03's hints as `cite` says: 'hint' in 03, 'stage 03, hint' in 05. */
@@ -79,6 +85,9 @@ export function epollWords(cite: string): ReadinessWords {
     readWhen: 'epoll reports EPOLLIN, EPOLLERR or EPOLLHUP',
     writeHint: ` (${cite} 3)`,
     readHint: ` (${cite} 2)`,
+    interestCall: 'epoll_ctl calls',
+    writesWatched: 'whether EPOLLOUT is registered',
+    stage: cite === 'hint' ? '03' : '05',
   };
 }
 
@@ -94,6 +103,9 @@ export const POLLER_WORDS: ReadinessWords = {
   readWhen: 'the poller reports it readable',
   writeHint: '',
   readHint: '',
+  interestCall: 'epoll_ctl calls or kevent changes',
+  writesWatched: 'whether the poller watches its writes',
+  stage: '04',
 };
 
 /** Registers the slow-reader grader in the caller's describe block, on a fresh run of `server`. */
@@ -156,6 +168,61 @@ export function slowReaderGraders(server: RunServer, w: ReadinessWords): void {
       `${reads} read() calls while only ${w.writeEvents} came (nobody sent anything): read a client only when ` +
         `${w.readWhen}${w.readHint}`,
     ).toBe(0);
+
+    // 5. After the backlog drained (issue 20, class 5: a cost counted where a wrong solution pays
+    //    it): the once-slow client reads like anyone else, and a message to it costs what it costs
+    //    a client that was never slow — writes, and no change of what is watched.
+    await run.idle(50);
+    const changes = countInterestChanges(run);
+    run.proc.meter.reset();
+    const SAYS = 5;
+    for (let i = 0; i < SAYS; i++) {
+      talker.send(encodeFrame(MessageType.SAY, { id: `after${i}`, text: `after the drain ${i}` }));
+      await run.waitFor(() => run!.hasReply(talker, `after${i}`), `OK for SAY #${i + 1} after the slow client caught up`);
+      for (let round = 0; round < 50 && !got.some((f) => f.type === MessageType.ROOM && f.body.text === `after the drain ${i}`); round++) {
+        catchUp(sloth, decoder, got);
+        await run.idle(5);
+      }
+    }
+    const changed = changes.since();
+    const writes5 = run.proc.meter.get('write').calls;
+    expect(
+      changed,
+      `${changed} change(s) of what is watched (${w.interestCall}) for ${SAYS} SAYs after the slow client's backlog drained and it read everything: ` +
+        `its queue was empty before and after each message, so nothing about it changed — a client that was never slow costs 0 here. ` +
+        `Where to look: what you remember about ${w.writesWatched} once its queue empties — stop watching once, and remember that you did, ` +
+        `so that later flushes that leave nothing behind change nothing. Replay: npm test -- ${w.stage}`,
+    ).toBe(0);
+    expect(writes5, `${writes5} write() calls for ${SAYS} SAYs between two clients after the drain: one OK and one ROOM each`).toBeLessThanOrEqual(2 * SAYS);
+    changes.stop();
     await run.stop();
   });
+}
+
+/**
+ * Counts the server's interest changes from now on: epoll_ctl calls, and the changes handed to
+ * kevent (select and poll keep their interest in the process: free).
+ */
+function countInterestChanges(run: StageRun): { since: () => number; stop: () => void } {
+  const proc = run.proc;
+  const ctlBefore = proc.meter.get('epoll_ctl').calls;
+  let keventChanges = 0;
+  const kevent = proc.kevent;
+  proc.kevent = function (this: typeof proc, ...args: Parameters<typeof kevent>) {
+    keventChanges += args[1].length;
+    return kevent.apply(this, args);
+  };
+  let ctlOffset = 0;
+  const resetMeter = proc.meter.reset.bind(proc.meter);
+  proc.meter.reset = () => {
+    ctlOffset += proc.meter.get('epoll_ctl').calls;
+    resetMeter();
+  };
+  return {
+    since: () => ctlOffset + proc.meter.get('epoll_ctl').calls - ctlBefore + keventChanges,
+    stop: () => {
+      proc.kevent = kevent;
+      proc.meter.reset = resetMeter;
+    },
+  };
 }

@@ -52,7 +52,8 @@ export class PollPoller implements Poller {
       // POLLNVAL would come back on every call, at once: the loop would spin. Fail loudly instead.
       if (revents & POLLNVAL) throw new PollerError('poll', `fd ${fd} is not open (POLLNVAL) — was it closed without remove()?`);
       const trouble = (revents & (POLLERR | POLLHUP)) !== 0;
-      const readable = (events & POLLIN) !== 0 && ((revents & POLLIN) !== 0 || trouble);
+      // An error or a hang-up is reported even for an fd watched for nothing: readable, whatever was asked.
+      const readable = ((events & POLLIN) !== 0 && (revents & POLLIN) !== 0) || trouble;
       const writable = (events & POLLOUT) !== 0 && ((revents & POLLOUT) !== 0 || trouble);
       if (readable || writable) ready.push({ fd, readable, writable });
     }

@@ -57,6 +57,13 @@ function whereToLook(story: Story, step: number, problem: string): string | null
     return 'at the fd limit accept4() fails with EMFILE and leaves the client in the backlog, so the listener stays ready: ' +
       'refuse the newcomer with your spare fd (close it, accept4, write ERROR server_full, close, reserve the spare again) — see "The fd limit" in the README.';
   }
+  if (kind === 'spurious') {
+    return 'a readiness report is a hint, not a promise: the read() or accept4() that follows may still say -EAGAIN (select(2), BUGS: data dropped after the wake-up, or taken by another reader). ' +
+      'On -EAGAIN do nothing — no close, no error, no throw — and wait for the next report.';
+  }
+  if ((kind === 'leave' || kind === 'say-and-fin') && /never went to sleep/.test(problem)) {
+    return 'a peer that has gone stays ready for ever: read it, and when read() returns 0 or an error it has left — close its fd and tell the room, or every wake-up reports it again at once and the loop spins (poll and epoll report a reset as several bits at once, POLLIN|POLLERR|POLLHUP: test them with &).';
+  }
   if (/crashed|never went to sleep|runServer/.test(problem)) return null;
   if (/PRESENCE \S+ leave/.test(problem) && /never received/.test(problem) && /still holds fd/.test(problem)) {
     return kind === 'say-and-fin'
@@ -72,6 +79,9 @@ function whereToLook(story: Story, step: number, problem: string): string | null
   if (/still holds fd/.test(problem)) return 'a read() of 0 or an error means the peer is gone: close that fd (and remove it from whatever you watch).';
   if (kind === 'burst' && slowReaders && /never received/.test(problem)) {
     return 'a client whose output is queued must be flushed when its socket is writable — also in a wake-up where it sent something, and without waiting for a second notice (edge-triggered events come once).';
+  }
+  if (story.buffers === 'tight' && /never received/.test(problem)) {
+    return 'with 512-byte socket buffers most writes are partial: what a write leaves in the queue must go out when the socket is writable again — watch for writability while the connection has bytes queued (conn.wantsWrite), and flush then; and serve every fd reported ready in a wake-up.';
   }
   if (kind === 'burst' && /never received/.test(problem)) {
     return 'serve every fd reported ready in a wake-up, and on edge-triggered sockets read until EAGAIN.';

@@ -44,7 +44,9 @@ export type Act =
   | { op: 'send'; client: number; chunks: Uint8Array[] }
   /** Lets `ms` of virtual time pass (slow readers catch up). */
   | { op: 'pause'; ms: number }
-  | { op: 'leave'; client: number; how: Leaving };
+  | { op: 'leave'; client: number; how: Leaving }
+  /** The kernel reports these server-side fds (and the listener) readable with nothing to read. */
+  | { op: 'spurious'; fds: number[]; listener: boolean };
 
 export interface PlannedStep {
   /** The step as a learner reads it, or null when it does nothing (it picked nobody). */
@@ -218,6 +220,14 @@ class Model {
         }
         const verb = { close: 'close', 'half-close': 'half-close (shutdown SHUT_WR, still reading)', reset: 'reset (RST)' }[s.how];
         this.step.line = `${leavers.map((c) => c.label).join(', ')} ${verb}${leavers.length > 1 ? ' at the same moment' : ''}`;
+        return;
+      }
+      case 'spurious': {
+        const picked = [...new Set(s.who.map((w) => this.pick(w)).filter((c): c is ModelClient => c !== undefined && c.fd !== null))];
+        if (picked.length === 0 && !s.listener) return;
+        this.step.acts.push({ op: 'spurious', fds: picked.map((c) => c.fd!), listener: s.listener });
+        const names = [...picked.map((c) => `${c.label}'s socket`), ...(s.listener ? ['the listener'] : [])];
+        this.step.line = `the kernel reports ${names.join(' and ')} readable although nothing arrived (the next read() or accept4() says EAGAIN)`;
         return;
       }
       case 'say-and-fin': {

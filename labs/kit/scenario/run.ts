@@ -121,6 +121,15 @@ async function playSteps(run: StageRun, storyPlan: Plan, checkStop: boolean, slo
         if (act.kind === 'slow-reader') slow.set(act.client, new SlowReader(run.kernel, sim));
         inboxes.set(act.client, new Inbox());
         seen.set(act.client, []);
+      } else if (act.op === 'spurious') {
+        for (const fd of act.fds) run.kernel.spuriousReadable(run.proc, fd);
+        if (act.listener) {
+          const listener = run.proc.openFds().find((fd) => {
+            const file = run.proc.fds.get(fd) as { kind?: string; state?: string } | undefined;
+            return file?.kind === 'socket' && file.state === 'listen';
+          });
+          if (listener !== undefined) run.kernel.spuriousReadable(run.proc, listener);
+        }
       } else if (act.op === 'send') {
         const sim = sims.get(act.client)!;
         for (const [k, chunk] of act.chunks.entries()) {

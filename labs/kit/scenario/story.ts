@@ -36,7 +36,13 @@ export type Step =
   /** A SAY and then FIN in one go (data then FIN at once): the server reads both in one wake-up. */
   | { do: 'say-and-fin'; who: number; size: number }
   /** A frame header announcing length 0: not a wizz frame. */
-  | { do: 'garbage'; who: number };
+  | { do: 'garbage'; who: number }
+  /**
+   * The kernel's rarer answer: these clients' sockets (and the listener, if `listener`) are reported
+   * readable though nothing arrived, and the read() or accept4() that follows says -EAGAIN
+   * (Kernel.spuriousReadable; select(2), BUGS). Nothing may change: no frame, no fd closed.
+   */
+  | { do: 'spurious'; who: number[]; listener: boolean };
 
 /** Socket buffers of the whole emulated host: roomy (kernel defaults) or tight (partial writes everywhere). */
 export type Buffers = 'roomy' | 'tight';
@@ -128,6 +134,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: who.map((w): Step => ({ do: 'garbage', who: w })) },
 );
 
+/** Spurious readiness, put after step `after` (modulo the story's length). */
+const spurious = fc.record({ after: fc.nat({ max: 12 }), who: fc.uniqueArray(who, { minLength: 0, maxLength: 3 }), listener: fc.boolean() });
+
 /** Stories of a few clients and a few steps: small enough to read once shrunk. */
 export function stories(options: StoryOptions = {}): fc.Arbitrary<Story> {
   return fc.record({
@@ -148,5 +157,14 @@ export function stories(options: StoryOptions = {}): fc.Arbitrary<Story> {
     fdLimit: options.limit
       ? fc.oneof(shrinkToFirst, { weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }) })
       : fc.constant(null),
+    // The kernel's rarer answer, in about half the stories: readiness that the next read() or
+    // accept4() does not honour. Drawn last as well, and put between the steps drawn above.
+    spurious: fc.array(spurious, { maxLength: 2 }),
+  }).map(({ spurious: extra, ...story }): Story => {
+    const steps = [...story.steps];
+    for (const s of [...extra].sort((a, b) => b.after - a.after)) {
+      steps.splice(1 + (s.after % steps.length), 0, { do: 'spurious', who: s.who, listener: s.listener });
+    }
+    return { ...story, steps };
   });
 }

@@ -1,0 +1,9 @@
+// An event for an fd closed and reused within one batch (the kernel's rarer answers, issue 20):
+// see #kit/fd-reuse.ts.
+import { it } from 'vitest';
+import { gradeFdReusedInOneBatch } from '#kit/fd-reuse.ts';
+import { runServer } from '#stage/01-select/server.ts';
+
+it("skips the event of a client closed earlier in the same batch, even when a newcomer already has its fd", async () => {
+  await gradeFdReusedInOneBatch(runServer, '01-select');
+});
