@@ -3,8 +3,8 @@
 // A variant is solutions/NN-name/wrong/<slug>.patch: a unified diff against that stage's solution
 // files, paths relative to the stage folder (`--- a/server.ts` / `+++ b/server.ts`), whose first
 // line is `# mistake: <one line>`. An optional second line, `# first message: <regex>`, says what
-// the first failure a learner is shown must match (case-insensitive): that it names the mistake,
-// not only that the stage fails; `npm run honesty` grades such a variant in full to check it. Wrong variants live beside the solutions, never in labs/, so a
+// the first failure a learner is shown must match (case-insensitive, `.` spanning lines): that it
+// names the mistake, not only that the stage fails; `npm run honesty` grades such a variant in full. Wrong variants live beside the solutions, never in labs/, so a
 // learner does not find near-complete code in the workspace.
 //
 // An overlay is a copy of solutions/ with one patch applied; the graders see it through a `#stage/`
@@ -28,7 +28,7 @@ export interface Variant {
   /** Absolute path of solutions/NN-name/wrong/<slug>.patch. */
   file: string;
   mistake: string;
-  /** What the first failure a learner sees must match (a case-insensitive regex source), if given. */
+  /** What the first failure a learner sees must match (a regex source, flags `is`), if given. */
   message?: string;
   /** The stage files the patch changes, relative to the stage folder (e.g. "server.ts"). */
   files: string[];
@@ -44,7 +44,7 @@ export function parsePatch(text: string): { mistake: string; message?: string; f
   const message = lines[1]?.match(MESSAGE_RE)?.[1];
   if (message !== undefined) {
     try {
-      new RegExp(message, 'i');
+      new RegExp(message, 'is');
     } catch (e) {
       return { error: `# first message: not a regular expression (${(e as Error).message})` };
     }
