@@ -4,8 +4,9 @@
 // files, paths relative to the stage folder (`--- a/server.ts` / `+++ b/server.ts`), whose first
 // line is `# mistake: <one line>`. An optional second line, `# first message: <regex>`, says what
 // the first failure a learner is shown must match (case-insensitive, `.` spanning lines): that it
-// names the mistake, not only that the stage fails; `npm run honesty` grades such a variant in full. Wrong variants live beside the solutions, never in labs/, so a
-// learner does not find near-complete code in the workspace.
+// names the mistake, not only that the stage fails; `npm run honesty` grades such a variant in
+// full. Wrong variants live beside the solutions, never in labs/, so a learner does not find
+// near-complete code in the workspace.
 //
 // An overlay is a copy of solutions/ with one patch applied; the graders see it through a `#stage/`
 // alias pointing at it. It is built under .wizz/overlays/ (gitignored) rather than the OS temp dir
