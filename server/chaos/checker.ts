@@ -191,9 +191,16 @@ export function check(h: History): Violation[] {
     if (!r.reply && gone >= endT) violate('one-reply', `request ${idKey(r.body.id)} on connection #${c.conn} never got a reply, though the connection stayed open`, [r.idx]);
   }
 
-  // Sessions: who each request ran as (requests of a connection run in order).
+  // Sessions: who each request ran as (requests of a connection run in order). A RESUME is a LOGIN
+  // as the user whose LOGIN handed out its token.
   const logins: Request[] = [];
   const isLogin = (r: Request) => r.type === Req.LOGIN || r.type === (Req as Record<string, number>).RESUME;
+  const tokenUser = new Map<string, string>();
+  for (const r of requests) {
+    const b = r.reply?.frame.body;
+    if (isLogin(r) && b && typeof b.token === 'string' && typeof b.user === 'string') tokenUser.set(b.token, b.user);
+  }
+  for (const r of requests) if (isLogin(r) && r.body.user === undefined && typeof r.body.token === 'string') r.body = { ...r.body, user: tokenUser.get(r.body.token) };
   for (const c of conns.values()) {
     let user: string | undefined;
     let maybeUser: string | undefined;
@@ -385,6 +392,9 @@ export function check(h: History): Violation[] {
   }
 
   // ---- rooms ----------------------------------------------------------------------------------------
+  /** The session had ended by time t, or was being replaced (another LOGIN of its user was on its way). */
+  const endedBy = (s: Conn, t: number) =>
+    ended(s) < t || logins.some((l) => l !== s.loginOk && l.t > s.loginOk!.t && l.t < t && (l.body.user ?? l.reply?.frame.body.user) === userOf(s.conn));
   const says = requests.filter((r) => r.type === Req.SAY && !r.final);
   const sayByText = new Map(says.map((r) => [r.body.text as string, r]));
   const joins = requests.filter((r) => r.type === Req.JOIN);
@@ -422,7 +432,7 @@ export function check(h: History): Violation[] {
           b.event === 'join'
             ? requests.filter((r) => r.type === Req.JOIN && r.user === b.user && r.body.room === b.room && possible(r) && r.t < e.t).length
             : requests.filter((r) => r.type === Req.LEAVE && r.user === b.user && r.body.room === b.room && possible(r) && r.t < e.t).length +
-              sessions.filter((s) => userOf(s.conn) === b.user && ended(s) < e.t && s.requests.some((r) => r.type === Req.JOIN && r.body.room === b.room && possible(r))).length;
+              sessions.filter((s) => userOf(s.conn) === b.user && endedBy(s, e.t) && s.requests.some((r) => r.type === Req.JOIN && r.body.room === b.room && possible(r))).length;
         if (presence.get(k)! > causes) violate('presence-at-most-once', `connection #${c.conn} got PRESENCE ${String(b.event)} of ${String(b.user)} in ${String(b.room)} ${presence.get(k)} times, more than ${String(b.user)} did it (${causes})`, [idx]);
       } else if (e.frame.type === Srv.WIZZED) {
         const k = `wizz\u0000${String(b.from)}`;

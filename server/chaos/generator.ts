@@ -208,7 +208,7 @@ const idForm = fc.oneof(
 );
 
 /** Plans for a target with these faults and hosts. */
-export function planArbitrary(options: { faults: string[]; hosts: number; maxSteps?: number }): fc.Arbitrary<Plan> {
+export function planArbitrary(options: { faults: string[]; hosts: number; maxSteps?: number; /** every plan has at least one fault step */ mustFault?: boolean }): fc.Arbitrary<Plan> {
   const slot = fc.integer({ min: 0, max: SLOTS - 1 });
   const steps: Array<fc.WeightedArbitrary<Step>> = [
     {
@@ -226,17 +226,16 @@ export function planArbitrary(options: { faults: string[]; hosts: number; maxSte
     { weight: 2, arbitrary: fc.record({ do: fc.constant('reconnect' as const), slot, host: fc.integer({ min: 0, max: options.hosts - 1 }) }) },
     { weight: 1, arbitrary: fc.record({ do: fc.constant('sleep' as const), ms: fc.constantFrom(100, 500, 1_500) }) },
   ];
-  if (options.faults.length > 0) {
-    steps.push({
-      weight: 3,
-      arbitrary: fc.record({
-        do: fc.constant('fault' as const),
-        fault: fc.constantFrom(...options.faults),
-        which: fc.nat({ max: 7 }),
-        ms: fc.constantFrom(200, 800, 2_500),
-      }),
-    });
-  }
+  const faultStep: fc.Arbitrary<Step> | undefined =
+    options.faults.length === 0
+      ? undefined
+      : fc.record({
+          do: fc.constant('fault' as const),
+          fault: fc.constantFrom(...options.faults),
+          which: fc.nat({ max: 7 }),
+          ms: fc.constantFrom(200, 800, 2_500),
+        });
+  if (faultStep) steps.push({ weight: 3, arbitrary: faultStep });
   // Most steps need a session: a prologue logs most slots in (ordinary steps, so they shrink away).
   const prologue = fc.tuple(
     ...Array.from({ length: SLOTS }, (_, slot) =>
@@ -249,7 +248,10 @@ export function planArbitrary(options: { faults: string[]; hosts: number; maxSte
   const body = fc.array(fc.oneof(...steps), { minLength: 1, maxLength: options.maxSteps ?? 50, size: 'max' });
   return fc.record({
     nameLengths: fc.array(fc.oneof(fc.constantFrom(3, 24), fc.integer({ min: 3, max: 24 })), { minLength: USERS, maxLength: USERS }),
-    steps: fc.tuple(prologue, body).map(([p, b]) => [...p, ...b]),
+    steps:
+      options.mustFault && faultStep
+        ? fc.tuple(prologue, body, faultStep, fc.nat()).map(([p, b, f, at]) => [...p, ...b.slice(0, at % (b.length + 1)), f, ...b.slice(at % (b.length + 1))])
+        : fc.tuple(prologue, body).map(([p, b]) => [...p, ...b]),
   });
 }
 

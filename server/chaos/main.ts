@@ -23,7 +23,7 @@ shortest history that still fails and printed as a story with the command that r
   --minutes M      stop starting new histories after M minutes
   --seed N         the first history's seed (default: from the clock); history k uses N + k.
                    With --histories 1 it replays exactly that history (and its shrinking)
-  --path P         with --seed: replay the shrunk history fast-check printed (no re-shrinking)
+  --path P         with --seed: replay the shrunk history the failure printed (no further shrinking)
   --faults LIST    comma-separated faults (default: all of the target's; "none" for none):
 ${(['process', 'harness', 'cluster'] as TargetKind[]).map((k) => `                   ${k}: ${faultsFor(k).map((f) => f.name).join(', ')}`).join('\n')}
   --shrink-seconds S  time for shrinking a failure (default 240)
@@ -99,7 +99,7 @@ async function main(): Promise<number> {
         faults,
         seed: seed + k,
         path: flags.path,
-        shrinkBudgetMs: shrinkSeconds * 1_000,
+        shrinkBudgetMs: flags.path !== undefined ? 0 : shrinkSeconds * 1_000,
         maxSteps,
         onHistory: (h, v) => {
           if (flags.verbose) console.log(`\n${tell(h, v)}\n`);
@@ -108,11 +108,17 @@ async function main(): Promise<number> {
         onRun: (info) => {
           runs++;
           bar?.update(done, { runs, status: info.shrinking ? `shrinking (${info.steps} steps)` : 'running' });
+          if (!bar && info.shrinking) console.log(`  shrinking: a candidate of ${info.steps} steps ${info.failed ? 'fails too' : 'passes'}`);
         },
       });
       done++;
       bar?.update(done, { runs });
       if (!bar) console.log(`history ${done} (seed ${result.seed}): ${result.failure ? 'FAILED' : 'ok'} — ${lastSummary}`);
+      if (result.error) {
+        bar?.stop();
+        console.log(`\nThe run itself failed (seed ${result.seed}): ${result.error}\nReplay: ${replay(result)}`);
+        return 1;
+      }
       if (result.failure) {
         bar?.stop();
         console.log(`\nA history breaks the guarantees (seed ${result.seed}; shrunk to ${result.failure.plan.steps.length} steps in ${result.shrinks} shrinks, ${result.runs} runs):\n`);

@@ -27,9 +27,11 @@ export async function runPlan(target: Target, plan: Plan): Promise<History> {
   // A slot is a client program: when its connection is gone it reconnects, and logs in again as
   // the user it last logged in as (with the password: a client that has a token may RESUME instead).
   const lastUser: Array<string | undefined> = new Array(SLOTS);
+  const lastToken: Array<string | undefined> = new Array(SLOTS);
   const open = async (slot: number, host: number): Promise<RecordedConn | undefined> => {
     const previous = slots[slot];
     if (previous?.user) lastUser[slot] = previous.user;
+    if (previous?.token) lastToken[slot] = previous.token;
     let c: RecordedConn;
     try {
       c = await RecordedConn.open(rec, ++connSeq, slot, host, target.address(host));
@@ -38,7 +40,10 @@ export async function runPlan(target: Target, plan: Plan): Promise<History> {
     }
     all.push(c);
     const user = lastUser[slot];
-    if (user !== undefined) await c.send(Req.LOGIN, { id: `relogin-${c.nextSeq()}`, user, password: PASSWORD }).reply(400);
+    const token = lastToken[slot];
+    const resume = (Req as Record<string, number>).RESUME;
+    if (token !== undefined && resume !== undefined) await c.send(resume, { id: `resume-${c.nextSeq()}`, token }).reply(400);
+    else if (user !== undefined) await c.send(Req.LOGIN, { id: `relogin-${c.nextSeq()}`, user, password: PASSWORD }).reply(400);
     return c;
   };
   const ctx: BuildContext = {
@@ -50,7 +55,6 @@ export async function runPlan(target: Target, plan: Plan): Promise<History> {
     token: (slot) => slots[slot]?.token ?? lastToken[slot],
     oldestSeen: (slot) => slots[slot]?.oldestSeen,
   };
-  const lastToken: Array<string | undefined> = new Array(SLOTS);
 
   // The nemesis: one fault at a time; a new one waits until the previous has been healed.
   let active: Promise<void> = Promise.resolve();

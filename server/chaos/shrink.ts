@@ -19,6 +19,8 @@ export interface ExploreOptions {
   /** Time for shrinking once a failure is found (the smallest failure so far is kept after it). */
   shrinkBudgetMs: number;
   maxSteps?: number;
+  /** Every plan has at least one fault step. */
+  mustFault?: boolean;
   /** Runs of each shrink candidate before it counts as passing (races do not fail every time); default 1. */
   shrinkTries?: number;
   /** Called after each run (first the generated plan, then each shrink candidate). */
@@ -40,6 +42,17 @@ export interface ExploreResult {
   path?: string;
   runs: number;
   shrinks: number;
+  /** A run that threw (the runner or the target broke, not a guarantee). */
+  error?: string;
+}
+
+/** A run that takes longer than this is stuck (every wait inside is bounded far below it). */
+const RUN_LIMIT_MS = 180_000;
+
+function withinTime<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`a run took more than ${ms / 1_000} s: stuck`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 export async function explore(options: ExploreOptions): Promise<ExploreResult> {
@@ -47,11 +60,11 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
   let deadline = Infinity;
   let smallest: Failure | undefined;
   let runs = 0;
-  const property = fc.asyncProperty(planArbitrary({ faults: options.faults, hosts: options.target.hosts, maxSteps: options.maxSteps }), async (plan) => {
-    if (shrinking && Date.now() > deadline) return true; // out of time: keep the smallest failure so far
+  const property = fc.asyncProperty(planArbitrary({ faults: options.faults, hosts: options.target.hosts, maxSteps: options.maxSteps, mustFault: options.mustFault }), async (plan) => {
+    if (shrinking && Date.now() >= deadline) return true; // out of time: keep the smallest failure so far
     for (let attempt = 0; attempt < (shrinking ? options.shrinkTries ?? 1 : 1); attempt++) {
       runs++;
-      const history = await runPlan(options.target, plan);
+      const history = await withinTime(runPlan(options.target, plan), RUN_LIMIT_MS);
       const violations = check(history);
       options.onHistory?.(history, violations);
       options.onRun?.({ shrinking, failed: violations.length > 0, steps: plan.steps.length });
@@ -73,5 +86,6 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
     path: details.failed ? (details.counterexamplePath ?? undefined) : undefined,
     runs,
     shrinks: details.numShrinks,
+    ...(details.failed && !smallest ? { error: String((details.errorInstance as Error | undefined)?.stack ?? details.errorInstance) } : {}),
   };
 }

@@ -1,0 +1,56 @@
+// The chaos runner on one host (issue 19): generated client histories against the real server
+// process (2 reactors) while a nemesis kills a reactor, kills and restarts the whole server, stops it
+// (SIGSTOP) and locks its SQLite file; then against the whole server in this process, where the
+// database thread itself is killed. Every history is checked against the model of the Guarantees
+// page (server/chaos/checker.ts); a failure is shrunk and printed with the seed that replays it.
+//
+// Seeds rotate by day (seedOfTheDay: the UTC day × 1,000, then +1 per history): each day explores
+// new histories instead of re-proving the same ones, and a failure names its seed, so it replays
+// with `npm run chaos -- --seed N`. WIZZ_CHAOS_SEED pins the first seed.
+import { afterAll, describe, expect, it } from 'vitest';
+import { campaign, seedOfTheDay } from '../chaos/campaign.ts';
+import { HarnessTarget, ProcessTarget, type Target } from '../chaos/targets.ts';
+
+const firstSeed = process.env.WIZZ_CHAOS_SEED ? Number(process.env.WIZZ_CHAOS_SEED) : seedOfTheDay();
+const targets: Target[] = [];
+afterAll(async () => {
+  await Promise.allSettled(targets.map((t) => t.stop()));
+});
+
+describe('chaos, one host', () => {
+  it('the real server process under reactor kill -9, server kill -9 + restart, SIGSTOP and an outside SQLite lock keeps every guarantee', { timeout: 120_000 }, async () => {
+    const target = await ProcessTarget.start();
+    targets.push(target);
+    const result = await campaign({
+      target,
+      faults: [['reactor-kill'], ['server-kill'], ['server-pause'], ['sqlite-lock']],
+      firstSeed,
+      budgetMs: 20_000,
+      shrinkBudgetMs: 40_000,
+      maxSteps: 30,
+      mustFault: true,
+      replayFlags: '',
+    });
+    console.log(`[chaos] one server process: ${result.histories} histories, ${result.runs} runs, seeds from ${firstSeed}`);
+    expect(result.failure, result.failure ?? '').toBeNull();
+    expect(result.histories).toBeGreaterThanOrEqual(4); // at least one with each fault
+  });
+
+  it('the server in this process with its database thread killed and its SQLite file locked keeps every guarantee', { timeout: 90_000 }, async () => {
+    const target = await HarnessTarget.start();
+    targets.push(target);
+    const result = await campaign({
+      target,
+      faults: [['db-kill'], ['sqlite-lock']],
+      firstSeed: firstSeed + 500,
+      budgetMs: 7_000,
+      shrinkBudgetMs: 30_000,
+      maxSteps: 30,
+      mustFault: true,
+      replayFlags: '--in-process',
+    });
+    console.log(`[chaos] in-process server: ${result.histories} histories, ${result.runs} runs, seeds from ${firstSeed + 500}`);
+    expect(result.failure, result.failure ?? '').toBeNull();
+    expect(result.histories).toBeGreaterThanOrEqual(2);
+  });
+});
