@@ -218,7 +218,8 @@ describe('routing across hosts', () => {
   });
 
   it('a JOIN lists the first 1000 members in name order, the joiner always among them', async () => {
-    const [a, b] = await cluster();
+    // 1,000 JOINs at once, each listing up to 1,000 names: seconds of Redis time on a busy machine.
+    const [a, b] = await cluster({ commandTimeoutMs: 15_000 });
     const names = Array.from({ length: JOIN_MEMBERS_MAX }, (_, i) => `m_${String((i * 7919) % JOIN_MEMBERS_MAX).padStart(4, '0')}`);
     await Promise.all(names.map((n, i) => a.hub.claim(n, 1 + (i % 4), i)));
     await Promise.all(names.map((n, i) => a.hub.join('#big', n, 1 + (i % 4), i)));
