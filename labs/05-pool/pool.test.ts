@@ -417,6 +417,16 @@ describe('05-pool: generations across their wrap, stale handles after reuse', ()
     }
   });
 
+  it('firstGeneration (given): 0 … GENERATION_LIMIT − 1, anything else is a RangeError', () => {
+    for (const bad of [-1, GENERATION_LIMIT, 1.5]) {
+      expect(() => new BufferPool({ firstGeneration: bad }), `firstGeneration ${bad}`).toThrow(RangeError);
+    }
+    for (const good of [0, GENERATION_LIMIT - 1]) {
+      const pool = new BufferPool({ chunksPerSlab: 1, firstGeneration: good });
+      expect(Math.floor(pool.acquire()! / INDEX_LIMIT), `the first handle carries generation ${good}`).toBe(good);
+    }
+  });
+
   it('debug mode: bytes() of a stale handle throws even after its chunk was handed out again (it has a new owner)', () => {
     const pool = new BufferPool({ chunkSize: 16, chunksPerSlab: 1, debug: true });
     const old = pool.acquire()!;
