@@ -12,6 +12,8 @@ export interface CampaignOptions {
   firstSeed: number;
   /** No new history starts after this many ms. */
   budgetMs: number;
+  /** And none after this many histories. */
+  histories?: number;
   shrinkBudgetMs: number;
   maxSteps?: number;
   mustFault?: boolean;
@@ -35,7 +37,7 @@ export async function campaign(options: CampaignOptions): Promise<CampaignResult
   const started = Date.now();
   let histories = 0;
   let runs = 0;
-  for (let k = 0; Date.now() - started < options.budgetMs; k++) {
+  for (let k = 0; Date.now() - started < options.budgetMs && k < (options.histories ?? Infinity); k++) {
     const faults = options.faults[k % options.faults.length]!;
     const result = await explore({
       target: options.target,

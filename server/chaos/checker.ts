@@ -69,6 +69,10 @@ export const RULES = {
     promise: 'ROOM frames are what members said, at most once, to other members, in each sender\'s order',
     quote: 'ROOM, PRESENCE: **at most once, live**: every member online when the frame is routed gets it once, in the order the room\'s messages were routed (protocol.md); the sender gets no copy (SAY)',
   },
+  'room-delivered': {
+    promise: 'with no fault, every member online when a SAY is routed gets its ROOM frame',
+    quote: 'ROOM, PRESENCE: **at most once, live**: every member online when the frame is routed gets it once (protocol.md, What each frame is promised); under traffic a joiner gets every ROOM frame after its JOIN (guarantees.md)',
+  },
   'presence-at-most-once': {
     promise: 'PRESENCE frames are at most once, for joins and leaves that happened',
     quote: 'ROOM, PRESENCE: **at most once, live** (protocol.md, What each frame is promised)',
@@ -84,6 +88,10 @@ export type RuleId = keyof typeof RULES;
 const MAYBE_CODES = new Set(['unavailable']);
 /** Slack for comparing the server's clock (ts) with the client's (the same machine). */
 const CLOCK_SLACK_MS = 250;
+/** Time for a closed session's release to reach the shared view (a post through the primary, a Redis script). */
+const RELEASE_GRACE_MS = 1_000;
+/** How long after a fault healed its effects may still show in WHO (a 2 s lease expiring, a re-registration). */
+const AFTERMATH_MS = 4_000;
 
 interface Request {
   idx: number;
@@ -374,6 +382,40 @@ export function check(h: History): Violation[] {
     if (ghosts.length) violate('online-iff-connected', `after the faults healed and the lease passed, WHO on host ${host} lists ${ghosts.join(', ')}, whom no open connection holds`, []);
     if (missing.length) violate('online-iff-connected', `WHO on host ${host} leaves out ${missing.join(', ')}, logged in on an open connection`, aliveAtFinal.filter((c) => missing.includes(userOf(c.conn)!)).map((c) => c.loginOk!.idx));
   });
+  // WHO during the run, away from faults: a user whose every session had ended a while before
+  // (their release had time to land) and who was not logging in is not listed; a user logged in
+  // before the WHO and still connected after its reply is.
+  // A fault counts from its start until AFTERMATH_MS after it healed (a lease running out, a
+  // re-registration); unhealed ones until the end.
+  const faultSpans: Array<[number, number]> = [];
+  for (const [i, e] of ev.entries()) {
+    if (e.kind !== 'nemesis' || e.phase !== 'start') continue;
+    const healedAt = ev.slice(i + 1).find((x) => x.kind === 'nemesis' && x.phase === 'end' && x.fault === e.fault)?.t ?? Infinity;
+    faultSpans.push([e.t, healedAt + AFTERMATH_MS]);
+  }
+  const faultIn = (from: number, to: number) => faultSpans.some(([a, b]) => a <= to && b >= from);
+  for (const w of requests.filter((r) => r.type === Req.WHO && !r.final && r.body.room === undefined && outcome(r) === 'ok')) {
+    const listed = new Set(w.reply!.frame.body.users as string[]);
+    const quiet = (from: number) => !faultIn(from, w.reply!.t);
+    for (const u of h.users) {
+      const mine = sessions.filter((c) => userOf(c.conn) === u);
+      // Every LOGIN of u that took or may have taken effect (not a refused one: a LOGIN refused
+      // `unavailable` must not take effect), with the end of its connection.
+      const attempts = logins.filter((l) => !l.final && (l.body.user ?? l.reply?.frame.body.user) === u && (outcome(l) === 'ok' || outcome(l) === 'info') && l.t < w.reply!.t);
+      const endOf = (l: Request) => ended(conns.get(l.conn)!);
+      const holding = attempts.some((l) => endOf(l) > w.t);
+      const lastEnd = Math.max(-Infinity, ...attempts.map(endOf));
+      if (listed.has(u) && attempts.length > 0 && !holding && lastEnd < w.t - RELEASE_GRACE_MS && quiet(lastEnd - RELEASE_GRACE_MS)) {
+        violate('online-iff-connected', `WHO lists ${u}, whose last connection ended ${Math.round(w.t - lastEnd)} ms before (no fault, no LOGIN since)`, [...attempts.map((l) => l.idx), w.idx, w.reply!.idx]);
+      }
+      const surely = mine.some((c) => c.loginOk!.reply!.t < w.t && ended(c) > w.reply!.t);
+      const firstLogin = Math.min(...mine.map((c) => c.loginOk!.reply!.t));
+      if (!listed.has(u) && surely && quiet(firstLogin) && (w.reply!.frame.body.users as string[]).length < 1_000) {
+        violate('online-iff-connected', `WHO leaves out ${u}, logged in before it on a connection still open after it (no fault)`, [w.idx, w.reply!.idx]);
+      }
+    }
+  }
+
   const perUser = new Map<string, Conn[]>();
   for (const c of aliveAtFinal) perUser.set(userOf(c.conn)!, [...(perUser.get(userOf(c.conn)!) ?? []), c]);
   for (const [u, cs] of perUser) {
@@ -440,6 +482,24 @@ export function check(h: History): Violation[] {
         const me = userOf(c.conn);
         const causes = requests.filter((r) => r.type === Req.WIZZ && r.user === b.from && r.body.to === me && possible(r) && r.t < e.t).length;
         if (presence.get(k)! > causes) violate('wizz-at-most-once', `connection #${c.conn} got WIZZED from ${String(b.from)} ${presence.get(k)} times for ${causes} WIZZ`, [idx]);
+      }
+    }
+  }
+  // With no fault at all, a member that joined before a SAY was sent, never left, stayed connected
+  // and kept reading gets the SAY's ROOM frame.
+  if (!ev.some((e) => e.kind === 'nemesis' && e.t < finalT)) {
+    for (const say of says.filter((r) => outcome(r) === 'ok')) {
+      for (const c of conns.values()) {
+        if (c.slot < 0 || c.conn === say.conn || userOf(c.conn) === say.user || !c.loginOk) continue;
+        if (ended(c) < finalT || ev.some((e) => e.kind === 'reading' && e.conn === c.conn)) continue;
+        const joined = c.requests.some((r) => r.type === Req.JOIN && r.body.room === say.body.room && outcome(r) === 'ok' && r.reply!.t < say.t);
+        const left = c.requests.some((r) => r.type === Req.LEAVE && r.body.room === say.body.room && r.t < replyT(say));
+        if (!joined || left) continue;
+        const got = c.pushes.some((i) => {
+          const e = ev[i] as Extract<HistoryEvent, { kind: 'push' }>;
+          return e.frame.type === Srv.ROOM && e.frame.body.text === say.body.text;
+        });
+        if (!got) violate('room-delivered', `connection #${c.conn} of ${userOf(c.conn)}, a member of ${String(say.body.room)} since before the SAY, never got it (no fault in this history)`, [say.idx, say.reply!.idx]);
       }
     }
   }

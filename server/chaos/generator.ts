@@ -250,7 +250,11 @@ export function planArbitrary(options: { faults: string[]; hosts: number; maxSte
     nameLengths: fc.array(fc.oneof(fc.constantFrom(3, 24), fc.integer({ min: 3, max: 24 })), { minLength: USERS, maxLength: USERS }),
     steps:
       options.mustFault && faultStep
-        ? fc.tuple(prologue, body, faultStep, fc.nat()).map(([p, b, f, at]) => [...p, ...b.slice(0, at % (b.length + 1)), f, ...b.slice(at % (b.length + 1))])
+        ? // the fault in the first quarter: the rest of the history shows what it left behind
+          fc.tuple(prologue, body, faultStep, fc.nat()).map(([p, b, f, at]) => {
+            const i = at % (Math.floor(b.length / 4) + 1);
+            return [...p, ...b.slice(0, i), f, ...b.slice(i)];
+          })
         : fc.tuple(prologue, body).map(([p, b]) => [...p, ...b]),
   });
 }

@@ -16,6 +16,10 @@ class Story {
     this.events.push({ ...e, t: ++this.t } as HistoryEvent);
     return this;
   }
+  wait(ms: number) {
+    this.t += ms;
+    return this;
+  }
   open(conn: number, slot = conn) {
     return this.add({ kind: 'open', conn, slot, host: 0 });
   }
@@ -198,6 +202,16 @@ describe('the chaos checker', () => {
     expect(rules(missing.end([], []))).toEqual(['online-iff-connected']);
   });
 
+  it('catches a ghost in a WHO during the run (a connection gone a while, no fault), not one that just closed', () => {
+    const build = (gapMs: number) => {
+      const s = new Story().login(1, 'ann').login(2, 'bob').hangup(2).closed(2).wait(gapMs);
+      s.req(1, Req.WHO, 1).ok(1, 1, { users: ['ann', 'bob'] });
+      return s.end([], ['ann']);
+    };
+    expect(rules(build(3_000))).toEqual(['online-iff-connected']);
+    expect(check(build(10))).toEqual([]);
+  });
+
   it('catches a session replaced by a LOGIN that was refused (the newest LOGIN wins), and frames after session_replaced', () => {
     const s = new Story().login(1, 'ann').open(2).req(2, Req.LOGIN, 'x', { user: 'ann', password: 'x' }).err(2, 'x', 'unavailable');
     s.push(1, Srv.ERROR, { code: 'session_replaced', message: '' }).closed(1);
@@ -229,10 +243,26 @@ describe('the chaos checker', () => {
     expect(rules(swapped.end([], ['ann', 'bob']))).toEqual(['room-as-said']);
     const twice = base();
     twice.push(2, Srv.ROOM, { room: '#r', from: 'ann', text: 'one', ts: 1 }).push(2, Srv.ROOM, { room: '#r', from: 'ann', text: 'one', ts: 1 });
+    twice.push(2, Srv.ROOM, { room: '#r', from: 'ann', text: 'two', ts: 2 });
     expect(rules(twice.end([], ['ann', 'bob']))).toEqual(['room-as-said']);
     const echo = base();
+    echo.push(2, Srv.ROOM, { room: '#r', from: 'ann', text: 'one', ts: 1 }).push(2, Srv.ROOM, { room: '#r', from: 'ann', text: 'two', ts: 2 });
     echo.push(1, Srv.ROOM, { room: '#r', from: 'ann', text: 'one', ts: 1 });
     expect(rules(echo.end([], ['ann', 'bob']))).toEqual(['room-as-said']);
+  });
+
+  it('catches a member that never got a SAY routed while it was in the room (no fault), and excuses it under a fault', () => {
+    const build = (fault: boolean) => {
+      const s = new Story().login(1, 'ann').login(2, 'bob');
+      s.req(1, Req.JOIN, 1, { room: '#r' }).ok(1, 1, { room: '#r', members: ['ann'] });
+      s.req(2, Req.JOIN, 2, { room: '#r' }).ok(2, 2, { room: '#r', members: ['ann', 'bob'] });
+      s.push(1, Srv.PRESENCE, { room: '#r', user: 'bob', event: 'join' });
+      if (fault) s.nemesis('redis-stall', 'start').nemesis('redis-stall', 'end');
+      s.req(1, Req.SAY, 3, { room: '#r', text: 'lost' }).ok(1, 3, { ts: 1 });
+      return s.end([], ['ann', 'bob']);
+    };
+    expect(rules(build(false))).toEqual(['room-delivered']);
+    expect(check(build(true))).toEqual([]);
   });
 
   it('catches PRESENCE more often than the member joined', () => {
