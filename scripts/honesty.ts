@@ -5,9 +5,10 @@
 //   3. solutions/ PASSES them
 //   4. every solutions/NN/wrong/*.patch applies to a copy of solutions/, type-checks, and FAILS at
 //      least one grader; one that no longer applies or compiles fails this check (never "caught")
-//   5. a variant with a `# first message: <regex>` line: the first failure a learner would be shown
-//      (npm test's order: correctness, robustness, cost) names the mistake — such a variant is
-//      graded in full, not stopped at its first failure
+//   5. with --messages: a variant with a `# first message: <regex>` line names its mistake in the
+//      first failure a learner would be shown (npm test's order: correctness, robustness, cost) —
+//      such a variant is then graded in full, not stopped at its first failure, which costs minutes:
+//      maintainers run it when graders or messages change, like the mutation score (not in check)
 // 2–4 run in ONE vitest process, one project per target, the must-fail ones stopping at their first
 // failure. Prints a table per part and ends with "honesty: N passed, N failed"; exit 1 on any failure.
 import fs from 'node:fs';
@@ -33,9 +34,11 @@ const RUN_LIMIT_MS = Number(process.env.WIZZ_RUN_TIMEOUT_MS) || 30 * 60_000;
 const STALL_MS = Number(process.env.WIZZ_STALL_TIMEOUT_MS) || 5 * 60_000;
 const IMPORT_PATTERN = /^(node:\*|\.\/\*|#[a-z0-9-]+\/(\*|[A-Za-z0-9_./-]+)|[a-z0-9@][a-z0-9@/._-]*)$/;
 
-const USAGE = `usage: npm run honesty [-- NN ...] [--keep] [--summary FILE] [--solutions-run FILE]
+const USAGE = `usage: npm run honesty [-- NN ...] [--messages] [--keep] [--summary FILE] [--solutions-run FILE]
   starters fail, solutions pass, every solutions/NN/wrong/*.patch applies, compiles and is caught
   NN                    only these stages (default: all)
+  --messages            also: the first failure a learner sees matches the variant's "# first message:"
+                        (grades those variants in full: minutes, so not part of npm run check)
   --keep                leave the graded overlays in .wizz/overlays/ to look at
   --summary FILE        write the counts for npm run check
   --solutions-run FILE  reuse check's graders run of solutions/ instead of grading them again`;
@@ -45,6 +48,7 @@ const { values, positionals } = parseCommand(
     // --solutions-run FILE: check already graded solutions/ (its graders step) and hands the result over.
     'solutions-run': { type: 'string' },
     keep: { type: 'boolean' }, // keep .wizz/overlays/honesty-*/ to look at
+    messages: { type: 'boolean' }, // also check each variant's "# first message:" (grades those in full)
   },
   USAGE,
 );
@@ -175,7 +179,7 @@ const projects: PlannedProject[] = [
   ...gradable.map((id) => ({ name: `starter ${id}`, dir: LABS, target: 'labs', stages: [id], bailMarker: path.join(markers, `starter-${id}`) })),
   ...(reusedSolutions || !solStages.length ? [] : [{ name: 'solutions', dir: SOLUTIONS, target: 'solutions', stages: solStages }]),
   // A variant whose first message is checked runs in full: the learner sees every failure, in order.
-  ...built.map((j) => ({ name: `variant ${j.v.stage}/${j.v.slug}`, dir: j.dir!, target: j.dir!, stages: [j.v.stage], ...(j.v.message === undefined ? { bailMarker: path.join(markers, `${j.v.stage}--${j.v.slug}`) } : {}) })),
+  ...built.map((j) => ({ name: `variant ${j.v.stage}/${j.v.slug}`, dir: j.dir!, target: j.dir!, stages: [j.v.stage], ...(values.messages && j.v.message !== undefined ? {} : { bailMarker: path.join(markers, `${j.v.stage}--${j.v.slug}`) }) })),
 ];
 const live = process.stdout.isTTY;
 let finishedTests = 0;
@@ -273,7 +277,7 @@ if (shown.length) {
   const counts = Object.entries(tally).map(([k, n]) => `${n} ${k}`).join(', ');
   console.log(c.dim(`  ${shown.length} variants: ${counts}`));
 }
-const withMessage = shown.filter((j) => j.v.message !== undefined && j.dir && verdictPasses(j.verdict!));
+const withMessage = values.messages ? shown.filter((j) => j.v.message !== undefined && j.dir && verdictPasses(j.verdict!)) : [];
 if (withMessage.length) header('5. The first message a learner sees names the mistake (variants with "# first message:")');
 for (const j of withMessage) {
   const recs = graded.byProject.get(`variant ${j.v.stage}/${j.v.slug}`) ?? [];

@@ -43,14 +43,14 @@ export function formatFailure(r: Report): string {
   if (failure && !marked) {
     lines.push(failure.step < 0 ? `   before any client: ${failure.problem}` : `   then, stopping the server: ${failure.problem}`);
   }
-  const look = failure ? whereToLook(r.story, failure.step, failure.problem) : null;
+  const look = failure ? whereToLook(r.story, failure.step, failure.problem, r.result.plan.clients) : null;
   if (look) lines.push(`Where to look: ${look}`);
   lines.push(`Replay exactly this run: npm test -- ${r.stage.slice(0, 2)} --seed ${r.seed}`);
   return lines.join('\n');
 }
 
 /** The usual cause of a symptom, in a sentence (or null when the symptom says it all). */
-function whereToLook(story: Story, step: number, problem: string): string | null {
+function whereToLook(story: Story, step: number, problem: string, clients: ReadonlyArray<{ label: string; kind: string }> = []): string | null {
   const kind = story.steps[step]?.do;
   const slowReaders = story.steps.some((s) => s.do === 'connect' && s.kinds.includes('slow-reader'));
   if (story.fdLimit != null && kind === 'connect' && /never went to sleep|server_full/.test(problem)) {
@@ -65,6 +65,11 @@ function whereToLook(story: Story, step: number, problem: string): string | null
     return 'a peer that has gone stays ready for ever: read it, and when read() returns 0 or an error it has left — close its fd and tell the room, or every wake-up reports it again at once and the loop spins (poll and epoll report a reset as several bits at once, POLLIN|POLLERR|POLLHUP: test them with &).';
   }
   if (/crashed|never went to sleep|runServer/.test(problem)) return null;
+  // A client that never reads and is still held: nobody dropped it when its queue passed the bound.
+  const held = [...problem.matchAll(/fd \d+ \((\w+), gone\)/g)].map((m) => clients.find((c) => c.label === m[1])?.kind);
+  if (held.includes('never-reads')) {
+    return 'a client that never reads must be dropped once its queue would pass the bound: when Connection.queue() returns false, drop it (a best-effort ERROR slow_consumer, close, and tell the room) — never let its queue grow.';
+  }
   if (/PRESENCE \S+ leave/.test(problem) && /never received/.test(problem) && /still holds fd/.test(problem)) {
     return kind === 'say-and-fin'
       ? 'the server never saw this peer go: its FIN came with its last bytes, so the read() that returns 0 comes only after the one that returns them — and an edge-triggered socket is not reported again, so a server that reads once per event never makes it. Read until read() returns -EAGAIN or 0; on 0, close the fd and tell the room (room.leave).'
