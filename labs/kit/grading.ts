@@ -77,7 +77,9 @@ export class StageRun {
       if (/still busy/.test(describe(err))) {
         throw new Error(
           `the server never went to sleep while we waited for ${what}: its loop spins — some fd is ` +
-            `reported ready every time round and nothing makes it stop being ready\n  (${describe(err)})`,
+            `reported ready every time round and nothing makes it stop being ready. The usual two: a socket ` +
+            `watched for writing with nothing queued (one with room in its send buffer is always writable: ` +
+            `watch writes only while bytes wait), or a peer that left and was never closed\n  (${describe(err)})`,
         );
       }
       throw new Error(`timed out after ${timeoutMs} virtual ms waiting for ${what}\n  (${describe(err)})`);
