@@ -375,7 +375,10 @@ describe('FrameDecoder: bad frames', () => {
         error,
         `a header announcing ${length} bytes must throw FrameError as soon as its 4th byte arrives — a hostile peer never sends the body (hint 2)`,
       ).toBeInstanceOf(FrameError);
-      expect((error as FrameError).reason).toBe(length === 0 ? 'zero_length' : 'too_long');
+      expect(
+        (error as FrameError).reason,
+        `a header announcing ${length} bytes is refused for its length itself ('zero_length' for 0, 'too_long' above 65,536): check the length field against both limits as soon as the 4 header bytes are in, before anything else (hint 2)`,
+      ).toBe(length === 0 ? 'zero_length' : 'too_long');
     }
   });
 
