@@ -132,6 +132,19 @@ export async function runPlan(target: Target, plan: Plan): Promise<History> {
   return { startedAt: rec.startedAt, users, hosts: target.hosts, events: rec.events, final };
 }
 
+/** A connection to host 0, retried for a while: a server whose reactors are being replaced refuses for a moment. */
+async function openPatiently(rec: Recorder, target: Target): Promise<RecordedConn> {
+  const deadline = Date.now() + 40_000;
+  for (;;) {
+    try {
+      return await RecordedConn.open(rec, 0, -1, 0, target.address(0));
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 /** Registers the run's users (fresh names; a name taken by an earlier run is replaced). */
 async function registerUsers(target: Target, lengths: number[]): Promise<string[]> {
   const rec = new Recorder(); // setup is not part of the history
@@ -139,7 +152,7 @@ async function registerUsers(target: Target, lengths: number[]): Promise<string[
   for (let i = 0; i < USERS; i++) {
     for (let attempt = 0; ; attempt++) {
       const name = makeName(crypto.randomBytes(12).toString('hex'), i, lengths[i] ?? 8);
-      const c = await RecordedConn.open(rec, 0, -1, 0, target.address(0));
+      const c = await openPatiently(rec, target);
       const reply = await c.send(Req.REGISTER, { id: 1, user: name, password: PASSWORD }).reply(FINAL_WAIT_MS);
       c.hangup('destroy');
       if (reply?.type === Srv.OK && !names.includes(name)) {

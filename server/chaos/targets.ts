@@ -89,14 +89,20 @@ export class ProcessTarget implements Target {
   }
 
   async ensureUp(): Promise<void> {
+    for (const pid of this.pids()) signal(pid, 'SIGCONT');
+    // A reactor killed by the nemesis is replaced by the primary at once — or after a back-off of
+    // up to 30 s when replacements keep dying young (as when shrinking kills one again and again).
+    // Rather than wait that out, a server without all its reactors after 3 s is restarted.
+    const deadline = Date.now() + 3_000;
+    while (this.running && childrenOf(this.server.child.pid!).length < this.reactors && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (this.running && childrenOf(this.server.child.pid!).length < this.reactors) {
+      for (const pid of this.pids()) signal(pid, 'SIGKILL');
+      await this.server.exited;
+    }
     if (!this.running) {
       this.logs += this.server.output();
       await this.launch();
     }
-    for (const pid of this.pids()) signal(pid, 'SIGCONT');
-    // A reactor killed by the nemesis is replaced by the primary; wait for it (bounded).
-    const deadline = Date.now() + 10_000;
-    while (childrenOf(this.server.child.pid!).length < this.reactors && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   }
 
   output(): string {

@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 describe('chaos, one host', () => {
-  it('the real server process under reactor kill -9, server kill -9 + restart, SIGSTOP and an outside SQLite lock keeps every guarantee', { timeout: 120_000 }, async () => {
+  it('the real server process under reactor kill -9, server kill -9 + restart, SIGSTOP and an outside SQLite lock keeps every guarantee', { timeout: 150_000 }, async () => {
     const target = await ProcessTarget.start();
     targets.push(target);
     const result = await campaign({
@@ -26,7 +26,7 @@ describe('chaos, one host', () => {
       faults: [['reactor-kill'], ['server-kill'], ['server-pause'], ['sqlite-lock']],
       firstSeed,
       budgetMs: 20_000,
-      shrinkBudgetMs: 40_000,
+      shrinkBudgetMs: 30_000,
       maxSteps: 30,
       mustFault: true,
       replayFlags: '',
