@@ -420,6 +420,7 @@ describe('05-pool: generations across their wrap, stale handles after reuse', ()
   it('firstGeneration (given): 0 … GENERATION_LIMIT − 1, anything else is a RangeError', () => {
     for (const bad of [-1, GENERATION_LIMIT, 1.5]) {
       expect(() => new BufferPool({ firstGeneration: bad }), `firstGeneration ${bad}`).toThrow(RangeError);
+      expect(() => new BufferPool({ firstGeneration: bad }), `the RangeError for firstGeneration ${bad} names the range 0..${GENERATION_LIMIT - 1}`).toThrow(`0..${GENERATION_LIMIT - 1}`);
     }
     for (const good of [0, GENERATION_LIMIT - 1]) {
       const pool = new BufferPool({ chunksPerSlab: 1, firstGeneration: good });
