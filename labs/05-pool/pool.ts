@@ -129,7 +129,7 @@ export class BufferPool {
     const view = this.views[index]!;
     for (let i = 0; i < view.length; i++) {
       if (view[i] !== POISON) {
-        throw new UseAfterReleaseError(`chunk ${index} was written after it was released (byte ${i} is ${view[i]}, poison is ${POISON})`);
+        throw new UseAfterReleaseError(`chunk ${index} was written after it was released (byte ${i} is ${view[i]}, poison is ${POISON}) — or release() did not poison all of it: fill every byte`);
       }
     }
   }
