@@ -17,6 +17,7 @@ export interface CampaignOptions {
   shrinkBudgetMs: number;
   maxSteps?: number;
   mustFault?: boolean;
+  runLimitMs?: number;
   /** How the replay command names the target (e.g. "--hosts 3"). */
   replayFlags: string;
 }
@@ -46,6 +47,7 @@ export async function campaign(options: CampaignOptions): Promise<CampaignResult
       shrinkBudgetMs: options.shrinkBudgetMs,
       maxSteps: options.maxSteps,
       mustFault: options.mustFault,
+      runLimitMs: options.runLimitMs,
     });
     histories++;
     runs += result.runs;

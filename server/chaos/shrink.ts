@@ -21,6 +21,8 @@ export interface ExploreOptions {
   maxSteps?: number;
   /** Every plan has at least one fault step. */
   mustFault?: boolean;
+  /** A run longer than this is reported as stuck (default 180 s). */
+  runLimitMs?: number;
   /** Runs of each shrink candidate before it counts as passing (races do not fail every time); default 1. */
   shrinkTries?: number;
   /** Called after each run (first the generated plan, then each shrink candidate). */
@@ -64,7 +66,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
     if (shrinking && Date.now() >= deadline) return true; // out of time: keep the smallest failure so far
     for (let attempt = 0; attempt < (shrinking ? options.shrinkTries ?? 1 : 1); attempt++) {
       runs++;
-      const history = await withinTime(runPlan(options.target, plan), RUN_LIMIT_MS);
+      const history = await withinTime(runPlan(options.target, plan), options.runLimitMs ?? RUN_LIMIT_MS);
       const violations = check(history);
       options.onHistory?.(history, violations);
       options.onRun?.({ shrinking, failed: violations.length > 0, steps: plan.steps.length });

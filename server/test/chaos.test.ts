@@ -29,6 +29,7 @@ describe('chaos, one host', () => {
       shrinkBudgetMs: 30_000,
       maxSteps: 30,
       mustFault: true,
+      runLimitMs: 45_000, // a run that takes longer is stuck: reported as such
       replayFlags: '',
     });
     console.log(`[chaos] one server process: ${result.histories} histories, ${result.runs} runs, seeds from ${firstSeed}`);
