@@ -11,6 +11,7 @@ import { isControl, primaryTransport, tolerateGonePeer, type Control } from '../
 import { describeFileLimit, raiseFileLimit } from '../limits/fd-limit.ts';
 import { RestartBackoff } from './backoff.ts';
 import { LoopDelay, type ReactorStats } from './stats.ts';
+import { closeOrphanedConnections } from './orphaned-connections.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 /** Signals closer together than this are one press of Ctrl-C (npm and the terminal both send it). */
@@ -89,6 +90,7 @@ export async function runPrimary(config: Config): Promise<void> {
       }
     });
     worker.on('exit', (code, signal) => {
+      closeOrphanedConnections(); // those handed to it that it never took
       workers.delete(worker);
       connections.delete(worker.id);
       switchboard.detach(worker.id);

@@ -207,6 +207,37 @@ describe('a reactor dies while the primary is sending to it', () => {
   });
 });
 
+describe('a reactor killed while connections are handed to it', () => {
+  // Node's round-robin hands an accepted connection to a reactor over IPC and keeps its own copy
+  // until the reactor says it took it. Frozen, the victim takes nothing; killed, it never answers.
+  // Found by the chaos runner: such a connection stayed open and silent for good.
+  it('every connection accepted meanwhile is served or closed, none left open and silent', { timeout: 90_000 }, async () => {
+    const server = await startServerProcess(['--reactors', '2', '--port', '0', '--db', path.join(tempDir(), 'wizz.db'), ...CHEAP]);
+    const primary = server.child.pid!;
+    const [victim] = childrenOf(primary) as [number, number];
+    process.kill(victim, 'SIGSTOP');
+    await eventually(() => procState(victim) === 'T');
+    // Round-robin: about half of these are handed to the frozen reactor.
+    const clients = await Promise.all(Array.from({ length: 8 }, () => WizzClient.connect(server.port)));
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(victim, 'SIGKILL');
+    const outcomes = await Promise.all(
+      clients.map(async (c) => {
+        const closed = c.closed.then(() => 'closed' as const);
+        const answered = c.request(Req.PING, {}, 8_000).then(
+          () => 'answered' as const,
+          () => 'silent' as const,
+        );
+        return Promise.race([answered, closed]);
+      }),
+    );
+    expect(outcomes.filter((o) => o === 'silent'), `outcomes: ${outcomes.join(', ')}\n${server.output()}`).toEqual([]);
+    expect(outcomes).toContain('closed'); // the frozen reactor did get some: the test saw the case
+    await Promise.all(clients.map((c) => c.close()));
+    expect(await server.stop('SIGTERM')).toBe(0);
+  });
+});
+
 describe('bind failure', () => {
   it('port in use: one clear message, exit code ≠ 0, no restart loop', { timeout: 60_000 }, async () => {
     const squatter = net.createServer();
