@@ -18,6 +18,7 @@ shortest history that still fails and printed as a story with the command that r
 
   --hosts H        1 (default): one real server process (2 reactors); H ≥ 2: H hosts with a real
                    redis-server and PostgreSQL
+  --sentinel       with --hosts ≥ 2: Redis is a primary, a replica and three sentinels (fault redis-failover)
   --in-process     one host, the whole server in this process (its database thread can be killed)
   --histories K    stop after K histories (default 20 unless --minutes is given)
   --minutes M      stop starting new histories after M minutes
@@ -26,6 +27,7 @@ shortest history that still fails and printed as a story with the command that r
   --path P         with --seed: replay the shrunk history the failure printed (no further shrinking)
   --faults LIST    comma-separated faults (default: all of the target's; "none" for none):
 ${(['process', 'harness', 'cluster'] as TargetKind[]).map((k) => `                   ${k}: ${faultsFor(k).map((f) => f.name).join(', ')}`).join('\n')}
+                   cluster --sentinel: ${faultsFor('cluster', 'sentinel').map((f) => f.name).join(', ')}
   --shrink-seconds S  time for shrinking a failure (default 240)
   --max-steps N    steps per history at most (default 50)
   --verbose        print every history as a story, passing ones too
@@ -35,6 +37,7 @@ const flags = parseFlags(
   {
     hosts: { type: 'string' },
     'in-process': { type: 'boolean' },
+    sentinel: { type: 'boolean' },
     histories: { type: 'string' },
     minutes: { type: 'string' },
     seed: { type: 'string' },
@@ -55,19 +58,21 @@ function fail(message: string): never {
 const hosts = flags.hosts === undefined ? 1 : integerFlag('hosts', flags.hosts, 1, 9);
 const kind: TargetKind = hosts > 1 ? 'cluster' : flags['in-process'] ? 'harness' : 'process';
 if (flags['in-process'] && hosts > 1) fail('--in-process is one host: it cannot go with --hosts > 1');
+if (flags.sentinel && hosts < 2) fail('--sentinel is about many hosts: give --hosts 2 or more');
+const redisMode = flags.sentinel ? 'sentinel' : 'single';
 const minutes = flags.minutes === undefined ? undefined : Number(flags.minutes);
 if (minutes !== undefined && !(minutes > 0 && minutes <= 24 * 60)) fail(`--minutes must be a number of minutes above 0, got "${flags.minutes}"`);
 const histories = flags.histories === undefined ? (minutes === undefined ? 20 : Infinity) : integerFlag('histories', flags.histories, 1, 1_000_000);
 const seed = flags.seed === undefined ? Date.now() % 1_000_000_000 : integerFlag('seed', flags.seed, 0, 2 ** 31 - 1);
 if (flags.path !== undefined && flags.seed === undefined) fail('--path replays a shrunk history of one seed: give --seed too');
-const available = faultsFor(kind).map((f) => f.name);
+const available = faultsFor(kind, redisMode).map((f) => f.name);
 const faults = flags.faults === undefined ? available : flags.faults === 'none' ? [] : flags.faults.split(',').map((s) => s.trim());
 for (const f of faults) if (!available.includes(f)) fail(`--faults: "${f}" is not a fault of this target (${available.join(', ')})`);
 const shrinkSeconds = flags['shrink-seconds'] === undefined ? 240 : integerFlag('shrink-seconds', flags['shrink-seconds'], 0, 24 * 3600);
 const maxSteps = flags['max-steps'] === undefined ? 50 : integerFlag('max-steps', flags['max-steps'], 1, 500);
 
 const replay = (r: ExploreResult) =>
-  `npm run chaos -- --seed ${r.seed} --histories 1${hosts > 1 ? ` --hosts ${hosts}` : ''}${kind === 'harness' ? ' --in-process' : ''}${flags.faults !== undefined ? ` --faults ${flags.faults}` : ''}`;
+  `npm run chaos -- --seed ${r.seed} --histories 1${hosts > 1 ? ` --hosts ${hosts}` : ''}${flags.sentinel ? ' --sentinel' : ''}${kind === 'harness' ? ' --in-process' : ''}${flags.faults !== undefined ? ` --faults ${flags.faults}` : ''}`;
 
 /** One line about what a history did: requests and their outcomes, DMs, pushed frames, faults. */
 function summary(h: History): string {
@@ -82,7 +87,7 @@ function summary(h: History): string {
 
 async function main(): Promise<number> {
   console.log(`chaos: ${kind === 'cluster' ? `${hosts} hosts, redis-server and PostgreSQL` : kind === 'harness' ? 'one host, in this process' : 'one server process, 2 reactors'}; faults: ${faults.join(', ') || 'none'}; seeds from ${seed}`);
-  const target: Target = kind === 'cluster' ? await ClusterTarget.start(hosts) : kind === 'harness' ? await HarnessTarget.start() : await ProcessTarget.start();
+  const target: Target = kind === 'cluster' ? await ClusterTarget.start(hosts, redisMode) : kind === 'harness' ? await HarnessTarget.start() : await ProcessTarget.start();
   const stop = () => void target.stop().finally(() => process.exit(130));
   process.once('SIGINT', stop);
   const started = Date.now();

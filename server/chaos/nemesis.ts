@@ -3,7 +3,7 @@
 // history, so a story can say what was broken while a request was in flight. Adding a fault (Redis
 // Sentinel failover, say) is adding an entry here.
 import Database from 'better-sqlite3';
-import { ClusterTarget, HarnessTarget, ProcessTarget, childrenOf, signal, type Target, type TargetKind } from './targets.ts';
+import { ClusterTarget, HarnessTarget, ProcessTarget, childrenOf, signal, type RedisMode, type Target, type TargetKind } from './targets.ts';
 
 export interface ActiveFault {
   /** What exactly was done (which pid, which host). */
@@ -15,6 +15,8 @@ export interface ActiveFault {
 export interface Fault {
   name: string;
   on: TargetKind;
+  /** Many hosts only: the Redis it needs — one redis-server, or a primary and replica under Sentinel. */
+  redis?: RedisMode;
   /** One line for --help and the story. */
   what: string;
   /** `which` picks a host or a process, modulo how many there are; `ms` is how long it lasts. */
@@ -116,6 +118,7 @@ export const FAULTS: Fault[] = [
   {
     name: 'redis-stall',
     on: 'cluster',
+    redis: 'single',
     what: 'SIGSTOP of redis-server, SIGCONT when healed',
     async start(t) {
       const { redis } = (t as ClusterTarget).cluster;
@@ -128,12 +131,30 @@ export const FAULTS: Fault[] = [
   {
     name: 'redis-restart',
     on: 'cluster',
+    redis: 'single',
     what: 'redis-server killed (-9), started empty on the same port when healed',
     async start(t) {
       const { redis } = (t as ClusterTarget).cluster;
       if (redis.pid !== undefined) signal(redis.pid, 'SIGCONT');
       await redis.kill();
       return { detail: 'redis killed; empty when back', heal: () => redis.restart() };
+    },
+  },
+  {
+    name: 'redis-failover',
+    on: 'cluster',
+    redis: 'sentinel',
+    what: 'kill -9 of the Redis primary: Sentinel promotes the replica; the old primary comes back (empty) as a replica when healed',
+    async start(t) {
+      const sentinel = (t as ClusterTarget).cluster.sentinel!;
+      const port = await sentinel.killPrimary();
+      return {
+        detail: `the primary on port ${port}`,
+        heal: async () => {
+          await sentinel.waitForFailover(port, 30_000);
+          await sentinel.restartNode(port);
+        },
+      };
     },
   },
   {
@@ -174,8 +195,8 @@ export const FAULTS: Fault[] = [
   },
 ];
 
-export function faultsFor(kind: TargetKind): Fault[] {
-  return FAULTS.filter((f) => f.on === kind);
+export function faultsFor(kind: TargetKind, redis: RedisMode = 'single'): Fault[] {
+  return FAULTS.filter((f) => f.on === kind && (f.redis === undefined || f.redis === redis));
 }
 
 export function findFault(kind: TargetKind, name: string): Fault | undefined {

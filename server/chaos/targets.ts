@@ -165,16 +165,22 @@ export class HarnessTarget implements Target {
 }
 
 /** N real hosts, a real redis-server and PostgreSQL (testing/cluster.ts); presence lease 2 s. */
+/** Many hosts: one redis-server, or a primary, a replica and three sentinels. */
+export type RedisMode = 'single' | 'sentinel';
+
 export class ClusterTarget implements Target {
   readonly kind = 'cluster';
   static readonly LEASE_S = 2;
   cluster!: Cluster;
   redisPaused = false;
-  constructor(readonly hosts: number) {}
+  constructor(
+    readonly hosts: number,
+    readonly redis: RedisMode = 'single',
+  ) {}
 
-  static async start(hosts: number): Promise<ClusterTarget> {
-    const t = new ClusterTarget(hosts);
-    t.cluster = await startCluster({ hosts, leaseS: ClusterTarget.LEASE_S });
+  static async start(hosts: number, redis: RedisMode = 'single'): Promise<ClusterTarget> {
+    const t = new ClusterTarget(hosts, redis);
+    t.cluster = await startCluster({ hosts, leaseS: ClusterTarget.LEASE_S, redis });
     return t;
   }
 
@@ -190,8 +196,10 @@ export class ClusterTarget implements Target {
 
   async ensureUp(): Promise<void> {
     const { cluster } = this;
-    if (cluster.redis.pid !== undefined) signal(cluster.redis.pid, 'SIGCONT');
-    if (!cluster.redis.running) await cluster.redis.restart();
+    if (cluster.sentinel === null) {
+      if (cluster.redis.pid !== undefined) signal(cluster.redis.pid, 'SIGCONT');
+      if (!cluster.redis.running) await cluster.redis.restart();
+    } // under Sentinel the failover fault heals itself (the killed primary comes back as a replica)
     if (cluster.postgres.pid === null) await cluster.postgres.start();
     else cluster.postgres.resume();
     for (const h of cluster.hosts) {

@@ -15,14 +15,14 @@ afterAll(async () => {
 });
 
 describe('chaos, three hosts', () => {
-  it('three hosts under Redis restart, Redis stall, host kill -9 and host SIGSTOP keep every guarantee', { timeout: 180_000 }, async () => {
+  it('three hosts under Redis restart, Redis stall, host kill -9 and host SIGSTOP keep every guarantee', { timeout: 300_000 }, async () => {
     target = await ClusterTarget.start(3);
     const result = await campaign({
       target,
       faults: [[], ['redis-restart'], ['redis-stall'], ['host-kill'], ['host-pause']],
       firstSeed,
       histories: 5, // one without faults (a few s), one per fault (about 10 s each)
-      budgetMs: 45_000,
+      budgetMs: 200_000, // a cap: the five histories run whatever the machine's load
       shrinkBudgetMs: 60_000,
       maxSteps: 30,
       mustFault: true,
@@ -30,6 +30,6 @@ describe('chaos, three hosts', () => {
     });
     console.log(`[chaos] three hosts (${target.cluster.description}): ${result.histories} histories, ${result.runs} runs, seeds from ${firstSeed}`);
     expect(result.failure, result.failure ?? '').toBeNull();
-    expect(result.histories).toBeGreaterThanOrEqual(4); // a busy machine may leave time for three of the four faults
+    expect(result.histories).toBe(5); // none without faults, then one per fault
   });
 });
