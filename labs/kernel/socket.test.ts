@@ -150,7 +150,8 @@ describe('data: bounded buffers, EOF, reset', () => {
           let sent = 0;
           let w = 0;
           let r = 0;
-          for (let guard = 0; guard < 10_000 && received < total; guard++) {
+          // Each turn reads at least a byte once any is queued: reads of 1 byte need `total` turns.
+          for (let guard = 0; guard < 2 * total + 1_000 && received < total; guard++) {
             if (sent < total) {
               const n = peer.write(c, src.subarray(sent, Math.min(total, sent + writes[w++ % writes.length]!)));
               if (n > 0) sent += n;
