@@ -226,15 +226,9 @@ export function planArbitrary(options: { faults: string[]; hosts: number; maxSte
     { weight: 2, arbitrary: fc.record({ do: fc.constant('reconnect' as const), slot, host: fc.integer({ min: 0, max: options.hosts - 1 }) }) },
     { weight: 1, arbitrary: fc.record({ do: fc.constant('sleep' as const), ms: fc.constantFrom(100, 500, 1_500) }) },
   ];
-  const faultStep: fc.Arbitrary<Step> | undefined =
-    options.faults.length === 0
-      ? undefined
-      : fc.record({
-          do: fc.constant('fault' as const),
-          fault: fc.constantFrom(...options.faults),
-          which: fc.nat({ max: 7 }),
-          ms: fc.constantFrom(200, 800, 2_500),
-        });
+  const faultOf = (fault: fc.Arbitrary<string>): fc.Arbitrary<Step> =>
+    fc.record({ do: fc.constant('fault' as const), fault, which: fc.nat({ max: 7 }), ms: fc.constantFrom(200, 800, 2_500) });
+  const faultStep: fc.Arbitrary<Step> | undefined = options.faults.length === 0 ? undefined : faultOf(fc.constantFrom(...options.faults));
   if (faultStep) steps.push({ weight: 3, arbitrary: faultStep });
   // Most steps need a session: a prologue logs most slots in (ordinary steps, so they shrink away).
   const prologue = fc.tuple(
@@ -250,11 +244,14 @@ export function planArbitrary(options: { faults: string[]; hosts: number; maxSte
     nameLengths: fc.array(fc.oneof(fc.constantFrom(3, 24), fc.integer({ min: 3, max: 24 })), { minLength: USERS, maxLength: USERS }),
     steps:
       options.mustFault && faultStep
-        ? // the fault in the first quarter: the rest of the history shows what it left behind
-          fc.tuple(prologue, body, faultStep, fc.nat()).map(([p, b, f, at]) => {
-            const i = at % (Math.floor(b.length / 4) + 1);
-            return [...p, ...b.slice(0, i), f, ...b.slice(i)];
-          })
+        ? // every listed fault once, in the first half: the rest of the history shows what it left behind
+          fc
+            .tuple(prologue, body, fc.tuple(...options.faults.map((f) => fc.tuple(faultOf(fc.constant(f)), fc.nat()))))
+            .map(([p, b, musts]) => {
+              const out = [...b];
+              for (const [f, at] of musts) out.splice(at % (Math.floor(out.length / 2) + 1), 0, f);
+              return [...p, ...out];
+            })
         : fc.tuple(prologue, body).map(([p, b]) => [...p, ...b]),
   });
 }
