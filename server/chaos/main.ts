@@ -71,8 +71,9 @@ for (const f of faults) if (!available.includes(f)) fail(`--faults: "${f}" is no
 const shrinkSeconds = flags['shrink-seconds'] === undefined ? 240 : integerFlag('shrink-seconds', flags['shrink-seconds'], 0, 24 * 3600);
 const maxSteps = flags['max-steps'] === undefined ? 50 : integerFlag('max-steps', flags['max-steps'], 1, 500);
 
-const replay = (r: ExploreResult) =>
-  `npm run chaos -- --seed ${r.seed} --histories 1${hosts > 1 ? ` --hosts ${hosts}` : ''}${flags.sentinel ? ' --sentinel' : ''}${kind === 'harness' ? ' --in-process' : ''}${flags.faults !== undefined ? ` --faults ${flags.faults}` : ''}`;
+/** The command that replays history `r`, which ran with `theFault`. */
+const replay = (r: ExploreResult, theFault: string[]) =>
+  `npm run chaos -- --seed ${r.seed} --histories 1${hosts > 1 ? ` --hosts ${hosts}` : ''}${flags.sentinel ? ' --sentinel' : ''}${kind === 'harness' ? ' --in-process' : ''} --faults ${theFault.join(',') || 'none'}`;
 
 /** One line about what a history did: requests and their outcomes, DMs, pushed frames, faults. */
 function summary(h: History): string {
@@ -99,9 +100,13 @@ async function main(): Promise<number> {
   try {
     for (let k = 0; k < histories; k++) {
       if (minutes !== undefined && Date.now() - started > minutes * 60_000) break;
+      // One fault a history, in turn, placed early (its after-effects show in the rest); a
+      // single-history replay names its fault with --faults, so history 0 is that one again.
+      const theFault = faults.length === 0 ? [] : [faults[k % faults.length]!];
       const result = await explore({
         target,
-        faults,
+        faults: theFault,
+        mustFault: theFault.length > 0,
         seed: seed + k,
         path: flags.path,
         shrinkBudgetMs: flags.path !== undefined ? 0 : shrinkSeconds * 1_000,
@@ -121,15 +126,15 @@ async function main(): Promise<number> {
       if (!bar) console.log(`history ${done} (seed ${result.seed}): ${result.failure ? 'FAILED' : 'ok'} — ${lastSummary}`);
       if (result.error) {
         bar?.stop();
-        console.log(`\nThe run itself failed (seed ${result.seed}): ${result.error}\nReplay: ${replay(result)}`);
+        console.log(`\nThe run itself failed (seed ${result.seed}): ${result.error}\nReplay: ${replay(result, theFault)}`);
         return 1;
       }
       if (result.failure) {
         bar?.stop();
         console.log(`\nA history breaks the guarantees (seed ${result.seed}; shrunk to ${result.failure.plan.steps.length} steps in ${result.shrinks} shrinks, ${result.runs} runs):\n`);
         console.log(tell(result.failure.history, result.failure.violations));
-        console.log(`\nReplay: ${replay(result)}`);
-        if (result.path) console.log(`The shrunk history alone: ${replay(result)} --path "${result.path}"`);
+        console.log(`\nReplay: ${replay(result, theFault)}`);
+        if (result.path) console.log(`The shrunk history alone: ${replay(result, theFault)} --path "${result.path}"`);
         return 1;
       }
     }
