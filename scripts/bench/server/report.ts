@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Chart, ChartData } from '../chart-data.ts';
+import type { StormRound } from '../../../server/load/storm.ts';
 
 export interface FanoutRow {
   deliveredPerS: number;
@@ -44,21 +45,17 @@ export interface ConnectionsRow {
   errorKinds?: Record<string, number>;
 }
 
-/** The reconnect storm: logged-in clients drop at once and come back with RESUME. */
-export interface StormRow {
-  clients: number;
-  back: number;
-  /** Until the last client had its OK. */
-  seconds: number;
-  resumesPerS: number;
-  p50Ms: number;
-  p99Ms: number;
+/**
+ * The reconnect storm: logged-in clients drop at once and come back with RESUME. One round as
+ * server/load/storm.ts measures it, with the server's CPU beside it and the errors counted.
+ */
+export type StormRow = Omit<StormRound, 'errors'> & {
   /** Server CPU seconds during the storm, and per resume (µs). */
   cpuS: number;
   cpuUsPerResume: number;
   errors: number;
   errorKinds?: Record<string, number>;
-}
+};
 
 export interface SystemResult {
   name: string;
